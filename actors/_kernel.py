@@ -1,0 +1,312 @@
+"""What both runtimes share: the registry of stable ids, publish/subscribe, health.
+
+An :class:`Entry` outlives the incarnations of its actor. Sends resolve the stable id to the
+entry at send time, so a message sent after a restart reaches the new incarnation, and a
+message sent while the actor restarts waits in the entry's mailbox. The runtime-specific
+parts (mailboxes, threads, the message loop) live in the subclasses.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors._actor import Actor, Context
+from actors._clock import Clock
+from actors._specs import ChildExited, ExitKind
+from actors._supervision import SupervisorLogic
+from actors._timers import TimerQueue
+from messages import ActorHealth, ActorState, HealthReport, OverallHealth, SupervisorHealth
+
+_log = logging.getLogger(__name__)
+
+_PROBLEM_STATES = frozenset(
+    {ActorState.RESTARTING, ActorState.UNRESPONSIVE, ActorState.ABANDONED}
+)
+
+
+class RuntimeFailed(RuntimeError):
+    """Raised by ``Runtime.wait`` style calls once the root supervisor has given up."""
+
+
+class AskTimeout(TimeoutError):
+    """Raised when an ask got no reply within its timeout; the actor may still be working."""
+
+
+class ActorCrashed(RuntimeError):
+    """Raised to an asker when the asked message made the actor fail."""
+
+
+@dataclass(slots=True)
+class Entry:
+    """One stable actor id and what the runtime knows of it, across incarnations."""
+
+    actor_id: str
+    parent: str | None
+    actor_class: str = ""
+    state: ActorState = ActorState.STARTING
+    incarnation: int = 0
+    restarts: int = 0
+    started_mono_ns: int = 0
+    last_message_mono_ns: int | None = None
+    busy_since_mono_ns: int = 0
+    supervisor: SupervisorLogic | None = None
+    actor: Actor | None = None
+    mailbox: Any = None
+    runner: Any = None
+    thread_ident: int | None = None
+    stop_requested: bool = False
+    children: list[str] = field(default_factory=list)
+
+
+class KernelBase(abc.ABC):
+    """Registry, pub/sub, timers and health shared by the threaded and deterministic runtimes.
+
+    Subclasses implement delivery (``_enqueue``), starting and stopping incarnations, and
+    ``_mono_ns`` (the time base for liveness: real monotonic time when threaded, the
+    simulated clock when deterministic).
+    """
+
+    def __init__(
+        self, *, clock: Clock, seed: int | None = None, unresponsive_after_ns: int = 5_000_000_000
+    ) -> None:
+        self.clock = clock
+        self.unresponsive_after_ns = unresponsive_after_ns
+        self.dead_letters = 0
+        self.root_id: str | None = None
+        self.root_failure: BaseException | None = None
+        self._entries: dict[str, Entry] = {}
+        self._subs: dict[tuple[type, str | None], tuple[str, ...]] = {}
+        self._timers = TimerQueue()
+        self._lock = threading.RLock()
+        self._random = random.Random(seed)
+
+    # -- the registry ----------------------------------------------------------------------
+
+    def entry(self, actor_id: str) -> Entry | None:
+        """Return the entry of ``actor_id``, or None."""
+        return self._entries.get(actor_id)
+
+    def actor_ids(self) -> tuple[str, ...]:
+        """Return every registered actor id in registration order."""
+        return tuple(self._entries)
+
+    def _entry_for_start(self, actor_id: str, parent: str | None) -> Entry:
+        with self._lock:
+            entry = self._entries.get(actor_id)
+            if entry is None:
+                entry = Entry(actor_id, parent, mailbox=self._new_mailbox())
+                self._entries[actor_id] = entry
+                if parent is not None and parent in self._entries:
+                    self._entries[parent].children.append(actor_id)
+            elif entry.parent != parent:
+                msg = f"actor id {actor_id!r} already belongs to {entry.parent!r}"
+                raise ValueError(msg)
+            return entry
+
+    def remove_actor(self, actor_id: str) -> None:
+        """Forget ``actor_id``; messages still waiting for it are counted as dead letters."""
+        with self._lock:
+            entry = self._entries.pop(actor_id, None)
+            if entry is None:
+                return
+            if entry.parent in self._entries:
+                siblings = self._entries[entry.parent].children
+                if actor_id in siblings:
+                    siblings.remove(actor_id)
+        dropped = self._drain_dead_mailbox(entry)
+        if dropped:
+            self.dead_letters += dropped
+            _log.warning("%s: removed with %d undelivered messages", actor_id, dropped)
+
+    def set_state(self, actor_id: str, state: ActorState) -> None:
+        """Set the health state of ``actor_id`` (supervisors mark RESTARTING)."""
+        entry = self._entries.get(actor_id)
+        if entry is not None:
+            entry.state = state
+
+    def attach_supervisor(self, actor_id: str, logic: SupervisorLogic) -> None:
+        """Let health reports read a supervisor's restart intensity."""
+        entry = self._entries.get(actor_id)
+        if entry is not None:
+            entry.supervisor = logic
+
+    def unit_random(self) -> float:
+        """Return a number in [0, 1) from the runtime's seeded generator (backoff jitter)."""
+        return self._random.random()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, target: str, message: object) -> bool:
+        """Put ``message`` in the mailbox of ``target``; False and a dead letter if unknown."""
+        entry = self._entries.get(target)
+        if entry is None:
+            self.dead_letters += 1
+            _log.warning("dead letter: no actor %r for %s", target, type(message).__name__)
+            return False
+        self._enqueue(entry, message)
+        return True
+
+    def publish(self, message: object, key: str | None) -> int:
+        """Send ``message`` to the subscribers of its type (and of ``key``)."""
+        message_type = type(message)
+        subs = self._subs
+        targets = subs.get((message_type, None), ())
+        if key is not None:
+            targets = targets + subs.get((message_type, key), ())
+        for target in targets:
+            self.send(target, message)
+        return len(targets)
+
+    def subscribe(self, actor_id: str, message_type: type, key: str | None) -> None:
+        """Add ``actor_id`` to the subscribers of (``message_type``, ``key``)."""
+        with self._lock:
+            current = self._subs.get((message_type, key), ())
+            if actor_id not in current:
+                self._subs[(message_type, key)] = (*current, actor_id)
+
+    def unsubscribe(self, actor_id: str, message_type: type, key: str | None) -> None:
+        """Remove ``actor_id`` from the subscribers of (``message_type``, ``key``)."""
+        with self._lock:
+            current = self._subs.get((message_type, key), ())
+            self._subs[(message_type, key)] = tuple(a for a in current if a != actor_id)
+
+    def _unsubscribe_all(self, actor_id: str) -> None:
+        with self._lock:
+            for topic, ids in list(self._subs.items()):
+                if actor_id in ids:
+                    self._subs[topic] = tuple(a for a in ids if a != actor_id)
+
+    # -- incarnations ----------------------------------------------------------------------
+
+    def _begin_incarnation(self, entry: Entry, actor: Actor) -> Context:
+        entry.incarnation += 1
+        if entry.incarnation > 1:
+            entry.restarts += 1
+        entry.actor = actor
+        entry.actor_class = type(actor).__name__
+        entry.state = ActorState.STARTING
+        entry.stop_requested = False
+        entry.started_mono_ns = self._mono_ns()
+        context = Context(self, entry.actor_id, entry.incarnation)
+        actor.context = context
+        return context
+
+    def _end_incarnation(
+        self, entry: Entry, incarnation: int, kind: ExitKind, error: BaseException | None
+    ) -> None:
+        """Clean up after an incarnation ended; tell the parent unless it stopped it."""
+        with self._lock:
+            self._timers.cancel_owner(entry.actor_id, incarnation)
+        self._unsubscribe_all(entry.actor_id)
+        entry.busy_since_mono_ns = 0
+        if kind is ExitKind.FAILURE:
+            # A supervised actor waits for its supervisor's verdict; only the root fails.
+            entry.state = ActorState.RESTARTING if entry.parent else ActorState.FAILED
+            self._stop_orphans(entry)
+        else:
+            entry.state = ActorState.STOPPED
+        if kind is ExitKind.SHUTDOWN:
+            return
+        if entry.parent is None:
+            self._root_exited(entry, error)
+        else:
+            self.send(entry.parent, ChildExited(entry.actor_id, incarnation, kind, error))
+
+    def _stop_orphans(self, entry: Entry) -> None:
+        """A failed actor takes its running children down with it (a linked exit)."""
+        for child_id in reversed(list(entry.children)):
+            child = self._entries.get(child_id)
+            if child is not None and child.state not in (ActorState.STOPPED, ActorState.FAILED):
+                self.stop_actor(child_id, 2_000_000_000)
+
+    def _root_exited(self, entry: Entry, error: BaseException | None) -> None:
+        self.root_failure = error or RuntimeError(f"root {entry.actor_id} exited")
+        _log.critical("root supervisor %s exited: %r", entry.actor_id, self.root_failure)
+
+    # -- health ----------------------------------------------------------------------------
+
+    def health_report(self) -> HealthReport:
+        """Return the state of every actor and supervisor and the overall verdict."""
+        now_mono = self._mono_ns()
+        now_ns = self.clock.now_ns()
+        actors = []
+        supervisors = []
+        for entry in list(self._entries.values()):
+            state = entry.state
+            busy = entry.busy_since_mono_ns
+            if (
+                state is ActorState.RUNNING
+                and busy
+                and now_mono - busy > self.unresponsive_after_ns
+            ):
+                state = ActorState.UNRESPONSIVE
+            last = entry.last_message_mono_ns
+            actors.append(
+                ActorHealth(
+                    actor_id=entry.actor_id,
+                    actor_class=entry.actor_class,
+                    state=state,
+                    restarts=entry.restarts,
+                    inbox_size=self._mailbox_size(entry),
+                    last_message_age_ns=None if last is None else max(0, now_mono - last),
+                    uptime_ns=max(0, now_mono - entry.started_mono_ns),
+                    parent=entry.parent,
+                )
+            )
+            logic = entry.supervisor
+            if logic is not None:
+                supervisors.append(
+                    SupervisorHealth(
+                        actor_id=entry.actor_id,
+                        strategy=str(logic.spec.strategy),
+                        restarts_in_window=logic.restarts_in_window(now_ns),
+                        max_restarts=logic.spec.max_restarts,
+                        window_ns=logic.spec.within_ns,
+                        children=logic.child_ids(),
+                    )
+                )
+        return HealthReport(
+            ts_event=now_ns,
+            ts_init=now_ns,
+            overall=self._overall(actors),
+            actors=tuple(actors),
+            supervisors=tuple(supervisors),
+        )
+
+    def _overall(self, actors: list[ActorHealth]) -> OverallHealth:
+        if self.root_failure is not None or any(a.state is ActorState.FAILED for a in actors):
+            return OverallHealth.FAILED
+        if any(a.state in _PROBLEM_STATES for a in actors):
+            return OverallHealth.DEGRADED
+        return OverallHealth.OK
+
+    # -- runtime-specific ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _mono_ns(self) -> int:
+        """Return the time base for liveness and uptime, ns."""
+
+    @abc.abstractmethod
+    def _new_mailbox(self) -> Any:
+        """Return an empty mailbox for a new entry."""
+
+    @abc.abstractmethod
+    def _enqueue(self, entry: Entry, message: object) -> None:
+        """Put ``message`` in the entry's mailbox."""
+
+    @abc.abstractmethod
+    def _mailbox_size(self, entry: Entry) -> int:
+        """Return how many messages wait in the entry's mailbox."""
+
+    @abc.abstractmethod
+    def _drain_dead_mailbox(self, entry: Entry) -> int:
+        """Empty a removed entry's mailbox, failing waiting asks; return how many were dropped."""
+
+    @abc.abstractmethod
+    def stop_actor(self, actor_id: str, timeout_ns: int) -> bool:
+        """Stop the running incarnation of ``actor_id``; False if it was abandoned."""

@@ -1,0 +1,315 @@
+"""The bot's command line: ``python bot.py [run] [flags]`` and its other subcommands.
+
+``run`` (the default) starts the supervised actor tree and runs until Ctrl-C, SIGTERM,
+``--duration`` or the root supervisor giving up (exit status 1, so systemd restarts it).
+``backtest``, ``console``, ``snapshot`` and ``sim`` arrive with later work; until then each
+says so and exits 2. Settings come from settings.toml, then ``BOT_<SECTION>__<KEY>``
+environment variables, then ``--set section.key=value`` and the dedicated flags (highest).
+Only this module configures logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from actors import (
+    Backoff,
+    ChildSpec,
+    HealthReporter,
+    ScaledClock,
+    Strategy,
+    SupervisorSpec,
+    ThreadedRuntime,
+    WallClock,
+    supervisor,
+)
+from messages.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+_NS = 1_000_000_000
+_MS = 1_000_000
+_SUBCOMMANDS = ("run", "backtest", "console", "snapshot", "sim")
+_TIMEFRAME_S = {"m": 60, "h": 3600, "d": 86400}
+_DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.toml"
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser; ``run`` is implied when no subcommand is given."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--settings", type=Path, default=None,
+        help="settings file (default: ./settings.toml, else the one beside bot.py)",
+    )
+    common.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override one setting; repeatable; wins over the file and BOT_* variables",
+    )
+    common.add_argument(
+        "--state", type=Path, default=None, metavar="DIR",
+        help="directory for everything the bot writes (default: storage.state_dir, ./data)",
+    )
+    common.add_argument(
+        "--log-format", choices=("auto", "human", "json"), default=None,
+        help="terminal log format (default: logging.format; auto = human on a terminal)",
+    )
+    common.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
+
+    parser = argparse.ArgumentParser(
+        prog="bot.py",
+        description="Supervised actor-model trading bot for Delta Exchange India perpetuals.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", parents=[common], help="run the bot (the default)")
+    run.add_argument(
+        "--duration", type=float, default=None, metavar="SECONDS",
+        help="stop gracefully after this many real seconds",
+    )
+    for name, text in (
+        ("backtest", "replay candles through the trading logic"),
+        ("console", "connect to a running bot's admin console"),
+        ("snapshot", "list, show, export or restore state snapshots"),
+        ("sim", "run the exchange simulator on its own"),
+    ):
+        later = sub.add_parser(name, parents=[common], help=f"{text} (not available yet)")
+        later.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``, treating a missing subcommand as ``run``."""
+    args = list(argv)
+    if not args or (args[0] not in _SUBCOMMANDS and args[0] not in ("-h", "--help")):
+        args.insert(0, "run")
+    return build_parser().parse_args(args)
+
+
+def load(args: argparse.Namespace) -> Settings:
+    """Load settings with the command line's overrides (flags win over --set)."""
+    path = args.settings
+    if path is None:
+        local = Path("settings.toml")
+        path = local if local.exists() else _DEFAULT_SETTINGS
+    elif not path.exists():
+        raise SettingsError(f"--settings: file {path} does not exist")
+    overrides = list(args.overrides)
+    if args.state is not None:
+        overrides.append(f"storage.state_dir={args.state}")
+    if args.log_format is not None:
+        overrides.append(f"logging.format={args.log_format}")
+    if args.log_level is not None:
+        overrides.append(f"logging.level={args.log_level.upper()}")
+    return load_settings(path, environ=os.environ, overrides=overrides)
+
+
+# -- logging ----------------------------------------------------------------------------------
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts (ns), level, logger, msg, and exc when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "ts": int(record.created * _NS),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        payload = getattr(record, "payload", None)
+        if payload is not None:
+            doc["data"] = orjson.Fragment(payload)
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(doc).decode()
+
+
+class _NotPayload(logging.Filter):
+    """Keeps machine-only records (health JSON) off a human terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "payload", None) is None
+
+
+def configure_logging(settings: Settings, state_dir: Path) -> None:
+    """Terminal: human lines on a tty, JSON lines otherwise; file: rotating JSON lines."""
+    cfg = settings.logging
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(cfg.level)
+    human = cfg.format == "human" or (cfg.format == "auto" and sys.stderr.isatty())
+    terminal = logging.StreamHandler(sys.stderr)
+    if human:
+        terminal.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        )
+        terminal.addFilter(_NotPayload())
+    else:
+        terminal.setFormatter(JsonFormatter())
+    root.addHandler(terminal)
+    if cfg.file:
+        path = Path(cfg.file)
+        path = path if path.is_absolute() else state_dir / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rotating = logging.handlers.RotatingFileHandler(
+            path, maxBytes=cfg.max_bytes, backupCount=cfg.backup_count, encoding="utf-8"
+        )
+        rotating.setFormatter(JsonFormatter())
+        root.addHandler(rotating)
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # dump every thread's stack
+
+
+# -- the actor tree ---------------------------------------------------------------------------
+
+
+def timeframe_seconds(timeframe: str) -> int:
+    """Return the length of a timeframe such as "15m" in seconds."""
+    return int(timeframe[:-1]) * _TIMEFRAME_S[timeframe[-1]]
+
+
+def build_tree(settings: Settings, *, clock_speed: float = 1.0) -> ChildSpec:
+    """Return the root supervisor's spec: the whole actor tree for these settings.
+
+    ``clock_speed`` converts operational intervals (health reports), which are in real
+    seconds, to the runtime clock's time line.
+    """
+    sup = settings.supervision
+    backoff = Backoff(
+        initial_ns=sup.backoff_initial_ms * _MS,
+        max_ns=sup.backoff_max_ms * _MS,
+        reset_after_ns=sup.backoff_reset_after_s * _NS,
+    )
+    shutdown_ns = sup.shutdown_timeout_ms * _MS
+    health = ChildSpec(
+        actor_id="health",
+        factory=lambda: HealthReporter(
+            interval_ns=int(settings.health.report_interval_s * _NS * clock_speed)
+        ),
+        shutdown_timeout_ns=shutdown_ns,
+    )
+    ops = SupervisorSpec(
+        strategy=Strategy.ONE_FOR_ONE,
+        max_restarts=sup.max_restarts,
+        within_ns=sup.within_s * _NS,
+        backoff=backoff,
+        children=(health,),
+    )
+    root = SupervisorSpec(
+        strategy=Strategy.ONE_FOR_ONE,
+        max_restarts=sup.max_restarts,
+        within_ns=sup.within_s * _NS,
+        children=(supervisor("ops", ops, shutdown_timeout_ns=shutdown_ns),),
+    )
+    return supervisor("root", root, shutdown_timeout_ns=shutdown_ns)
+
+
+def make_clock(settings: Settings) -> WallClock | ScaledClock:
+    """Sim mode runs ``sim.speed`` candle periods per real second; other modes in real time."""
+    if settings.bot.mode == "sim":
+        return ScaledClock(speed=settings.sim.speed * timeframe_seconds(settings.bot.timeframe))
+    return WallClock()
+
+
+def run_tree(
+    runtime: ThreadedRuntime,
+    root: ChildSpec,
+    *,
+    duration_s: float | None,
+    stop: threading.Event,
+) -> int:
+    """Start ``root``, wait for a stop request, the duration or root failure; return exit code.
+
+    The wait is bounded by ``duration_s`` when given; a stop request (signal) or the root
+    supervisor giving up ends it early. Always shuts the tree down in reverse order.
+    """
+    try:
+        runtime.start_root(root)
+    except Exception as error:
+        log.critical("could not start: %s", error)
+        runtime.shutdown()
+        return EXIT_FAILED
+    deadline = None if duration_s is None else time.monotonic() + duration_s
+    while not stop.is_set():
+        remaining = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+        if remaining <= 0 or runtime.wait(remaining):
+            break
+    failed = runtime.root_failure is not None
+    alive = runtime.shutdown()
+    if failed:
+        log.critical("stopped: root supervisor gave up: %s", runtime.root_failure)
+        return EXIT_FAILED
+    if alive:
+        log.error("actors still alive at exit (a bug): %s", ", ".join(alive))
+    return EXIT_OK
+
+
+def command_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot until a signal, --duration or a fatal failure."""
+    state_dir = Path(settings.storage.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(settings, state_dir)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping gracefully", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    clock = make_clock(settings)
+    log.info(
+        "starting: mode %s, symbols %s, timeframe %s, state %s, health every %d s",
+        settings.bot.mode, ",".join(settings.bot.symbols), settings.bot.timeframe,
+        state_dir.resolve(), settings.health.report_interval_s,
+    )
+    runtime = ThreadedRuntime(
+        clock=clock,
+        seed=settings.sim.seed if settings.bot.mode == "sim" else None,
+        unresponsive_after_ns=settings.health.unresponsive_after_ms * _MS,
+    )
+    speed = clock.speed if isinstance(clock, ScaledClock) else 1.0
+    tree = build_tree(settings, clock_speed=speed)
+    code = run_tree(runtime, tree, duration_s=args.duration, stop=stop)
+    log.info("stopped with exit status %d", code)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command != "run":
+        print(
+            f"bot.py {args.command}: not available yet (arrives with a later release); "
+            "`python bot.py run` works today.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        settings = load(args)
+    except SettingsError as error:
+        print(f"bot.py: invalid settings:\n{error}", file=sys.stderr)
+        return EXIT_USAGE
+    return command_run(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
