@@ -7,6 +7,7 @@ simulated clock advances. Timers belong to an actor incarnation and die with it.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from dataclasses import dataclass, field
@@ -93,9 +94,11 @@ class TimerQueue:
                 continue
             fired.append(timer)
             if timer.interval_ns > 0:
-                timer.due_ns += timer.interval_ns
-                timer.seq = next(self._ids)
-                heapq.heappush(heap, timer)
+                following = dataclasses.replace(
+                    timer, due_ns=timer.due_ns + timer.interval_ns, seq=next(self._ids)
+                )
+                self._live[timer.timer_id] = following
+                heapq.heappush(heap, following)
             else:
                 del self._live[timer.timer_id]
                 owned = self._by_owner.get((timer.owner, timer.incarnation))
