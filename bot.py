@@ -57,19 +57,30 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser; ``run`` is implied when no subcommand is given."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--settings", type=Path, default=None,
+        "--settings",
+        type=Path,
+        default=None,
         help="settings file (default: ./settings.toml, else the one beside bot.py)",
     )
     common.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
         help="override one setting; repeatable; wins over the file and BOT_* variables",
     )
     common.add_argument(
-        "--state", type=Path, default=None, metavar="DIR",
+        "--state",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help="directory for everything the bot writes (default: storage.state_dir, ./data)",
     )
     common.add_argument(
-        "--log-format", choices=("auto", "human", "json"), default=None,
+        "--log-format",
+        choices=("auto", "human", "json"),
+        default=None,
         help="terminal log format (default: logging.format; auto = human on a terminal)",
     )
     common.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
@@ -81,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", parents=[common], help="run the bot (the default)")
     run.add_argument(
-        "--duration", type=float, default=None, metavar="SECONDS",
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help="stop gracefully after this many real seconds",
     )
     for name, text in (
@@ -278,8 +292,11 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     clock = make_clock(settings)
     log.info(
         "starting: mode %s, symbols %s, timeframe %s, state %s, health every %d s",
-        settings.bot.mode, ",".join(settings.bot.symbols), settings.bot.timeframe,
-        state_dir.resolve(), settings.health.report_interval_s,
+        settings.bot.mode,
+        ",".join(settings.bot.symbols),
+        settings.bot.timeframe,
+        state_dir.resolve(),
+        settings.health.report_interval_s,
     )
     runtime = ThreadedRuntime(
         clock=clock,

@@ -10,7 +10,7 @@ from actors._actor import Actor, Context, handler_name
 from actors._clock import Clock, ScaledClock, SimulatedClock, WallClock
 from actors._deterministic import DeterministicRuntime, RunawayError
 from actors._health import HealthReporter, ReportDue, summarize
-from actors._kernel import ActorCrashed, AskTimeout, KernelBase, RuntimeFailed
+from actors._kernel import ActorCrashed, ActorError, AskTimeout, KernelBase, RuntimeFailed
 from actors._specs import (
     Backoff,
     ChildExited,
@@ -30,6 +30,7 @@ from actors._threaded import ThreadedRuntime
 __all__ = [
     "Actor",
     "ActorCrashed",
+    "ActorError",
     "AskTimeout",
     "Backoff",
     "ChildExited",
@@ -59,6 +60,7 @@ __all__ = [
     "ThreadedRuntime",
     "WallClock",
     "handler_name",
+    "summarize",
     "supervisor",
 ]
 

@@ -184,6 +184,8 @@ class Actor:
     def on_unhandled(self, message: object) -> None:
         """Log a message no handler takes, as a WARNING naming the actor (never silent)."""
         self.context.log.warning(
-            "%s: no handler %s for %s", self.context.actor_id, handler_name(type(message)),
+            "%s: no handler %s for %s",
+            self.context.actor_id,
+            handler_name(type(message)),
             type(message).__name__,
         )

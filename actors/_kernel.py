@@ -20,25 +20,44 @@ from actors._clock import Clock
 from actors._specs import ChildExited, ExitKind
 from actors._supervision import SupervisorLogic
 from actors._timers import TimerQueue
-from messages import ActorHealth, ActorState, HealthReport, OverallHealth, SupervisorHealth
+from messages import (
+    ActorHealth,
+    ActorId,
+    ActorState,
+    BotError,
+    HealthReport,
+    OverallHealth,
+    SupervisorHealth,
+    UnixNanos,
+)
 
 _log = logging.getLogger(__name__)
 
-_PROBLEM_STATES = frozenset(
-    {ActorState.RESTARTING, ActorState.UNRESPONSIVE, ActorState.ABANDONED}
-)
+_PROBLEM_STATES = frozenset({ActorState.RESTARTING, ActorState.UNRESPONSIVE, ActorState.ABANDONED})
 
 
-class RuntimeFailed(RuntimeError):
-    """Raised by ``Runtime.wait`` style calls once the root supervisor has given up."""
+class ActorError(BotError):
+    """Root of the actor runtime's errors.
+
+    ActorError
+    |- RuntimeFailed             the root could not start, or gave up
+    |- AskTimeout                an ask got no reply in time
+    |- ActorCrashed              the asked message made the actor fail
+    |- RestartIntensityExceeded  a supervisor gave up (its failure, escalated)
+    `- ChildStartFailed          a supervisor's initial children could not all start
+    """
 
 
-class AskTimeout(TimeoutError):
+class RuntimeFailed(ActorError):
+    """Raised when the root actor failed to start; the cause is chained."""
+
+
+class AskTimeout(ActorError, TimeoutError):
     """Raised when an ask got no reply within its timeout; the actor may still be working."""
 
 
-class ActorCrashed(RuntimeError):
-    """Raised to an asker when the asked message made the actor fail."""
+class ActorCrashed(ActorError):
+    """Raised to an asker when the asked message made the actor fail; the cause is chained."""
 
 
 @dataclass(slots=True)
@@ -248,31 +267,31 @@ class KernelBase(abc.ABC):
             last = entry.last_message_mono_ns
             actors.append(
                 ActorHealth(
-                    actor_id=entry.actor_id,
+                    actor_id=ActorId(entry.actor_id),
                     actor_class=entry.actor_class,
                     state=state,
                     restarts=entry.restarts,
                     inbox_size=self._mailbox_size(entry),
                     last_message_age_ns=None if last is None else max(0, now_mono - last),
                     uptime_ns=max(0, now_mono - entry.started_mono_ns),
-                    parent=entry.parent,
+                    parent=None if entry.parent is None else ActorId(entry.parent),
                 )
             )
             logic = entry.supervisor
             if logic is not None:
                 supervisors.append(
                     SupervisorHealth(
-                        actor_id=entry.actor_id,
+                        actor_id=ActorId(entry.actor_id),
                         strategy=str(logic.spec.strategy),
                         restarts_in_window=logic.restarts_in_window(now_ns),
                         max_restarts=logic.spec.max_restarts,
                         window_ns=logic.spec.within_ns,
-                        children=logic.child_ids(),
+                        children=tuple(ActorId(c) for c in logic.child_ids()),
                     )
                 )
         return HealthReport(
-            ts_event=now_ns,
-            ts_init=now_ns,
+            ts_event=UnixNanos(now_ns),
+            ts_init=UnixNanos(now_ns),
             overall=self._overall(actors),
             actors=tuple(actors),
             supervisors=tuple(supervisors),
@@ -306,6 +325,20 @@ class KernelBase(abc.ABC):
     @abc.abstractmethod
     def _drain_dead_mailbox(self, entry: Entry) -> int:
         """Empty a removed entry's mailbox, failing waiting asks; return how many were dropped."""
+
+    @abc.abstractmethod
+    def schedule(
+        self, owner: str, incarnation: int, delay_ns: int, message: object, interval_ns: int
+    ) -> int:
+        """Deliver ``message`` to ``owner`` after ``delay_ns`` of clock time; return the id."""
+
+    @abc.abstractmethod
+    def cancel_timer(self, timer_id: int) -> None:
+        """Cancel a timer; unknown ids are ignored."""
+
+    @abc.abstractmethod
+    def request_stop_self(self, actor_id: str, incarnation: int) -> None:
+        """End ``actor_id`` normally after its current message."""
 
     @abc.abstractmethod
     def stop_actor(self, actor_id: str, timeout_ns: int) -> bool:

@@ -10,9 +10,10 @@ to its own parent; the root's failure ends the process with a non-zero exit.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from actors._actor import Actor, Kernel
+from actors._kernel import ActorError
 from actors._specs import (
     ChildExited,
     ChildSpec,
@@ -31,11 +32,11 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-class RestartIntensityExceeded(RuntimeError):
+class RestartIntensityExceeded(ActorError):
     """Raised by a supervisor that gave up: more restarts than allowed within its window."""
 
 
-class ChildStartFailed(RuntimeError):
+class ChildStartFailed(ActorError):
     """Raised by a supervisor whose initial children could not all be started."""
 
 
@@ -56,7 +57,7 @@ class SupervisingKernel(Kernel, Protocol):
 
 
 def _kernel_of(context: Context) -> SupervisingKernel:
-    return context._kernel  # type: ignore[return-value]  # noqa: SLF001 - same package
+    return context._kernel  # type: ignore[return-value]
 
 
 class Supervisor(Actor):
@@ -116,7 +117,9 @@ class Supervisor(Actor):
         if error is not None:
             self.context.log.error(
                 "%s: dynamic child %s failed to start: %r",
-                self.context.actor_id, command.spec.actor_id, error,
+                self.context.actor_id,
+                command.spec.actor_id,
+                error,
             )
             self.logic.remove(command.spec.actor_id)
             self._kernel.remove_actor(command.spec.actor_id)
@@ -150,7 +153,9 @@ class Supervisor(Actor):
         if plan.delay_ns > 0:
             self.context.log.info(
                 "%s: restarting %s in %.3f s",
-                self.context.actor_id, ", ".join(plan.restart), plan.delay_ns / 1e9,
+                self.context.actor_id,
+                ", ".join(plan.restart),
+                plan.delay_ns / 1e9,
             )
             self.context.schedule(plan.delay_ns, RestartDue(plan.restart, self._restart_generation))
         else:
@@ -185,7 +190,9 @@ class Supervisor(Actor):
         if not self._kernel.stop_actor(child_id, spec.shutdown_timeout_ns):
             self.context.log.error(
                 "%s: child %s did not stop within %.3f s: abandoned",
-                self.context.actor_id, child_id, spec.shutdown_timeout_ns / 1e9,
+                self.context.actor_id,
+                child_id,
+                spec.shutdown_timeout_ns / 1e9,
             )
 
     def _stop_all(self) -> None:

@@ -21,7 +21,9 @@ from tests.actors.probes import Crash, probe
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _bot(*args: str, cwd: Path, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+def _bot(
+    *args: str, cwd: Path, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(REPO / "bot.py"), *args],
         cwd=cwd,
@@ -35,8 +37,15 @@ def _bot(*args: str, cwd: Path, timeout: float = 60, **env: str) -> subprocess.C
 
 def test_run_for_a_duration_exits_zero_with_health_reports(tmp_path: Path) -> None:
     result = _bot(
-        "--duration", "2", "--state", str(tmp_path / "state"), "--log-format", "json",
-        "--set", "health.report_interval_s=1", cwd=tmp_path,
+        "--duration",
+        "2",
+        "--state",
+        str(tmp_path / "state"),
+        "--log-format",
+        "json",
+        "--set",
+        "health.report_interval_s=1",
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     lines = [orjson.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
@@ -47,7 +56,7 @@ def test_run_for_a_duration_exits_zero_with_health_reports(tmp_path: Path) -> No
     assert (tmp_path / "state").is_dir()
 
 
-def test_explicit_run_subcommand_is_the_default(tmp_path: Path) -> None:
+def test_explicit_run_subcommand_is_the_default() -> None:
     args = bot.parse_args(["--duration", "1"])
     assert args.command == "run"
     assert args.duration == 1.0
@@ -63,11 +72,19 @@ def test_later_subcommands_say_not_available_and_exit_2(command: str, tmp_path: 
 
 def test_invalid_settings_name_every_problem_and_exit_2(tmp_path: Path) -> None:
     result = _bot(
-        "--duration", "1", "--set", "risk.max_leverage=500", "--set", "nosuch.key=1",
-        cwd=tmp_path, timeout=30, BOT_HEALTH__REPORT_INTERVAL_S="0",
+        "--duration",
+        "1",
+        "--set",
+        "risk.max_leverage=500",
+        "--set",
+        "nosuch.key=1",
+        cwd=tmp_path,
+        timeout=30,
+        BOT_HEALTH__REPORT_INTERVAL_S="0",
     )
     assert result.returncode == 2
-    assert "risk.max_leverage" in result.stderr and "500" in result.stderr
+    assert "risk.max_leverage" in result.stderr
+    assert "500" in result.stderr
     assert "nosuch" in result.stderr
     assert "BOT_HEALTH__REPORT_INTERVAL_S" in result.stderr
 
@@ -92,7 +109,7 @@ def test_sigterm_stops_gracefully_with_exit_zero(tmp_path: Path) -> None:
     assert "stopping gracefully" in err
 
 
-def test_root_giving_up_exits_non_zero_in_a_real_process(tmp_path: Path) -> None:
+def test_root_giving_up_exits_non_zero_in_a_real_process() -> None:
     code = textwrap.dedent(
         f"""
         import sys, threading

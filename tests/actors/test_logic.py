@@ -29,7 +29,8 @@ SECOND = 1_000_000_000
 
 def _logic(strategy: Strategy = Strategy.ONE_FOR_ONE, **kw: object) -> SupervisorLogic:
     children = tuple(ChildSpec(actor_id=n, factory=Actor) for n in ("a", "b", "c", "d"))
-    logic = SupervisorLogic(SupervisorSpec(strategy=strategy, children=children, **kw))  # type: ignore[arg-type]
+    spec = SupervisorSpec(strategy=strategy, children=children, **kw)  # type: ignore[arg-type]
+    logic = SupervisorLogic(spec)
     for cid in logic.child_ids():
         logic.started(cid, 1, 0)
     return logic
@@ -47,7 +48,9 @@ def _fail(logic: SupervisorLogic, cid: str, now: int = 1, incarnation: int = 1) 
         (Strategy.REST_FOR_ONE, ("d", "c"), ("b", "c", "d")),
     ],
 )
-def test_strategy_plans(strategy: Strategy, stop: tuple[str, ...], restart: tuple[str, ...]) -> None:
+def test_strategy_plans(
+    strategy: Strategy, stop: tuple[str, ...], restart: tuple[str, ...]
+) -> None:
     plan = _fail(_logic(strategy), "b")
     assert plan.stop == stop
     assert plan.restart == restart
@@ -58,7 +61,8 @@ def test_stale_incarnation_exits_are_ignored() -> None:
     logic = _logic()
     logic.started("b", 2, 0)
     plan = _fail(logic, "b", incarnation=1)
-    assert plan.restart == () and plan.stop == ()
+    assert plan.restart == ()
+    assert plan.stop == ()
 
 
 def test_intensity_is_a_sliding_window() -> None:
@@ -70,7 +74,8 @@ def test_intensity_is_a_sliding_window() -> None:
     assert _fail(logic, "a", now=11 * SECOND + 1, incarnation=3).give_up is None
     logic.started("a", 4, 11 * SECOND + 1)
     plan = _fail(logic, "a", now=11 * SECOND + SECOND // 2, incarnation=4)
-    assert plan.give_up is not None and "max_restarts=2" in plan.give_up
+    assert plan.give_up is not None
+    assert "max_restarts=2" in plan.give_up
     assert plan.stop == ("d", "c", "b")
 
 
@@ -97,7 +102,8 @@ def test_transient_normal_exit_is_removed_not_restarted() -> None:
     logic = SupervisorLogic(SupervisorSpec(children=(spec,)))
     logic.started("t", 1, 0)
     plan = logic.on_child_exited(ChildExited("t", 1, ExitKind.NORMAL), 1, 0.5)
-    assert plan.restart == () and not logic.has("t")
+    assert plan.restart == ()
+    assert not logic.has("t")
 
 
 def test_duplicate_child_ids_are_rejected() -> None:
@@ -168,7 +174,8 @@ def test_a_message_without_handler_is_logged_with_the_actor_id(
     class Unexpected: ...
 
     rt = DeterministicRuntime()
-    rt.start_root(supervisor("root", SupervisorSpec(children=(ChildSpec(actor_id="m", factory=Mute),))))
+    mute = ChildSpec(actor_id="m", factory=Mute)
+    rt.start_root(supervisor("root", SupervisorSpec(children=(mute,))))
     with caplog.at_level(logging.WARNING):
         rt.inject("m", Unexpected())
         rt.run_until_idle()

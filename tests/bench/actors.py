@@ -36,7 +36,7 @@ class _RawCounter(pykka.ThreadingActor):
         super().__init__()
         self.total, self.done, self.seen = total, done, 0
 
-    def on_receive(self, message: object) -> None:
+    def on_receive(self, _message: object) -> None:
         self.seen += 1
         if self.seen == self.total:
             self.done.set()

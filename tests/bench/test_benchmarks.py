@@ -17,9 +17,7 @@ import pytest
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent.parent
-MODULES = sorted(
-    p.stem for p in BENCH_DIR.glob("*.py") if not p.stem.startswith(("_", "test_"))
-)
+MODULES = sorted(p.stem for p in BENCH_DIR.glob("*.py") if not p.stem.startswith(("_", "test_")))
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -37,7 +35,8 @@ def test_benchmark_runs_and_writes_its_report(module: str, tmp_path: Path) -> No
     report = orjson.loads(out.read_bytes())
     assert set(report) == {"name", "metrics", "ratios"}
     assert report["name"] == module
-    assert report["metrics"] and report["ratios"]
+    assert report["metrics"]
+    assert report["ratios"]
     for key, value in {**report["metrics"], **report["ratios"]}.items():
         assert isinstance(value, int | float), key
         assert math.isnan(value) or value >= 0, key
