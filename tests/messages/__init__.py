@@ -1,0 +1,1 @@
+"""Tests of ``messages/``: construction checks, the codec, and the catalogue."""
