@@ -24,7 +24,6 @@ from messages._base import (
 )
 from messages._codec import decode, encode, prepare_all
 from messages._control import (
-    CancelTimer,
     Flatten,
     KillActor,
     PauseEntries,
@@ -33,10 +32,8 @@ from messages._control import (
     ResumeEntries,
     SetLogLevel,
     SnapshotTaken,
-    StartTimer,
     StopBot,
     TakeSnapshot,
-    TimerFired,
 )
 from messages._enums import Direction, OrderStatus, OrderType, RiskVerdict, Side, TimeInForce
 from messages._errors import (
@@ -52,8 +49,6 @@ from messages._health import (
     ActorStateChanged,
     HealthReport,
     OverallHealth,
-    Ping,
-    PingReply,
     SupervisorHealth,
 )
 from messages._indicators import CorrelationUpdated, IndicatorsUpdated
@@ -114,7 +109,6 @@ __all__ = [
     "BotError",
     "CancelAllOrders",
     "CancelOrder",
-    "CancelTimer",
     "Candle",
     "CandleClosed",
     "CodecError",
@@ -151,8 +145,6 @@ __all__ = [
     "OrderType",
     "OverallHealth",
     "PauseEntries",
-    "Ping",
-    "PingReply",
     "PlaceOrder",
     "PositionChanged",
     "PositionClosed",
@@ -169,13 +161,11 @@ __all__ = [
     "Side",
     "Signal",
     "SnapshotTaken",
-    "StartTimer",
     "StopBot",
     "SupervisorHealth",
     "TakeSnapshot",
     "Ticker",
     "TimeInForce",
-    "TimerFired",
     "TopOfBook",
     "Trade",
     "UnixNanos",

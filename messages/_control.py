@@ -2,8 +2,8 @@
 
 The console turns operator lines (``pause``, ``flatten``, ``restart risk``) into these
 commands; each carries a ``command_id`` the console prints, so the operator can find the
-command's effects in the log and journal. Timers are messages because actors never sleep:
-an actor sends ``StartTimer`` to the scheduler and later receives ``TimerFired``.
+command's effects in the log and journal. (Timers are not messages here: an actor asks its
+``Context`` to ``schedule`` any message for itself on the runtime's clock.)
 """
 
 from __future__ import annotations
@@ -144,50 +144,3 @@ class StopBot(Command):
     """
 
     reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StartTimer(Command):
-    """Ask the scheduler to send ``TimerFired`` to an actor after a delay.
-
-    Attributes:
-        timer_id: Id chosen by the requester, echoed by ``TimerFired``; starting an id
-            that is already running replaces that timer.
-        key: What the timer is for (``"reprice:abc"``), echoed by ``TimerFired``.
-        target: Stable id of the actor that receives ``TimerFired``.
-        delay_ns: Delay before the first firing, ns of the injected clock.
-        interval_ns: Period of later firings, ns, or None for a one-shot timer.
-        command_id: Unique id of this command. ts_init: creation time, ns.
-    """
-
-    timer_id: int
-    key: str
-    target: ActorId
-    delay_ns: int
-    interval_ns: int | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelTimer(Command):
-    """Ask the scheduler to stop a timer; unknown ids are ignored.
-
-    Attributes:
-        timer_id: The id given to ``StartTimer``.
-        command_id: Unique id of this command. ts_init: creation time, ns.
-    """
-
-    timer_id: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimerFired(Event):
-    """A timer started with ``StartTimer`` is due.
-
-    Attributes:
-        timer_id: The timer's id.
-        key: The timer's key.
-        ts_event: When it was due, ns of the injected clock. ts_init: creation time, ns.
-    """
-
-    timer_id: int
-    key: str

@@ -2,8 +2,8 @@
 
 The supervisors publish ``ActorStateChanged`` on every lifecycle transition; the health
 reporter builds a ``HealthReport`` periodically from what the supervisors know, and writes
-it as a JSON line (this codec), to ``/healthz`` and to ``/metrics``. ``Ping`` is how a
-supervisor confirms that a started child is ready before it starts the next one.
+it as a JSON line (this codec), to ``/healthz`` and to ``/metrics``. A supervisor knows a
+child is ready when the child's ``on_start`` has returned; no ping is needed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from messages._base import Event, Request, Response
+from messages._base import Event
 from messages._schema import Value
 from messages._types import ActorId
 
@@ -19,11 +19,11 @@ from messages._types import ActorId
 class ActorState(enum.StrEnum):
     """The lifecycle state of one supervised actor.
 
-    ``STARTING`` (on_start running) -> ``RUNNING``; ``RESTARTING`` between a failure and
-    the new instance's start; ``UNRESPONSIVE`` when it missed its ping deadline;
-    ``STOPPING`` -> ``STOPPED`` on an orderly stop; ``FAILED`` when it crashed and its
-    supervisor has not yet acted; ``ABANDONED`` when the supervisor gave up on it
-    (restart intensity exceeded, or a temporary child).
+    ``STARTING`` (on_start running) -> ``RUNNING``; ``RESTARTING`` from a failure until
+    the new incarnation runs (including a backoff delay); ``UNRESPONSIVE`` when one handler
+    has run longer than ``health.unresponsive_after_ms``; ``STOPPING`` -> ``STOPPED`` on an
+    orderly stop; ``FAILED`` when nothing will restart it (the root failed);
+    ``ABANDONED`` when it ignored its shutdown timeout and was left behind.
     """
 
     STARTING = "STARTING"
@@ -124,27 +124,3 @@ class ActorStateChanged(Event):
     old: ActorState
     new: ActorState
     reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ping(Request):
-    """Ask an actor to prove it is processing its inbox.
-
-    Attributes:
-        request_id: Echoed by ``PingReply``. reply_to: actor that receives the reply.
-        ts_init: Creation time, ns; the reply's arrival minus this is the round trip.
-    """
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PingReply(Response):
-    """An actor's answer to ``Ping``.
-
-    Attributes:
-        actor_id: Stable id of the answering actor.
-        state: Its lifecycle state as it sees itself.
-        request_id: The ping's id. ts_init: creation time, ns.
-    """
-
-    actor_id: ActorId
-    state: ActorState

@@ -71,11 +71,8 @@ CATALOGUE: dict[str, set[str]] = {
         "SnapshotTaken",
         "SetLogLevel",
         "StopBot",
-        "StartTimer",
-        "CancelTimer",
-        "TimerFired",
     },
-    "messages._health": {"HealthReport", "ActorStateChanged", "Ping", "PingReply"},
+    "messages._health": {"HealthReport", "ActorStateChanged"},
 }
 KINDS = (Command, Event, Request, Response)
 

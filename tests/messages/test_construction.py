@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import messages
 from messages import (
@@ -38,6 +40,7 @@ from messages import (
     _codec,
 )
 from messages._schema import fields_of
+from tests.messages.strategies import any_message
 
 
 def _fill(**changes: Any) -> OrderFilled:
@@ -342,3 +345,51 @@ def test_a_field_named_type_is_a_definition_error() -> None:
 
     with pytest.raises(MessageDefinitionError, match="no field may be named 'type'"):
         messages.encode(Typed(ts_event=1, ts_init=1, type="x"))
+
+
+ODD_VALUES = st.sampled_from(
+    [
+        None,
+        0,
+        -1,
+        2**64,
+        1.0,
+        math.nan,
+        True,
+        "",
+        "BUY",
+        Decimal("1.5"),
+        Decimal("NaN"),
+        (),
+        [],
+        ("a",),
+        (1.0,),
+        ((1.0,),),
+        Side.BUY,
+        ActorState.RUNNING,
+        BookLevel(price=Decimal(1), size=1),
+        np.float64(1.0),
+        object(),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_message(), st.data())
+def test_any_field_given_any_value_is_accepted_or_refused_by_name(
+    msg: messages.Message, data: st.DataObject
+) -> None:
+    """The generated check and the diagnosis agree: a refusal always names the field."""
+    field = data.draw(st.sampled_from([f.name for f in dataclasses.fields(msg)]))
+    value = data.draw(ODD_VALUES)
+    refusal: InvalidFieldError | None = None
+    try:
+        changed = dataclasses.replace(msg, **{field: value})
+    except InvalidFieldError as error:
+        refusal = error
+    if refusal is not None:
+        assert refusal.path.startswith(field)
+        assert refusal.type_name == type(msg).__name__
+    else:
+        wire = messages.encode(changed)
+        assert messages.encode(messages.decode(wire)) == wire

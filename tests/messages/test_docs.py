@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from messages import decode, encode
-from tests.messages.bench_codec import measure
+from tests.bench.codec import measure
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "messages.md"
 

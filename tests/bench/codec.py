@@ -1,6 +1,6 @@
 """Benchmark of the message codec: ns per encode, decode and round trip.
 
-Run ``python -m tests.messages.bench_codec [--json FILE] [--quick]``. It reports the time
+Run ``python -m tests.bench.codec [--json FILE] [--quick]``. It reports the time
 of a typical ``OrderFilled`` (13 fields, two Decimals, an enum) and of a 50-level
 ``BookSnapshot``, and, as references measured in the same run, building the same
 ``OrderFilled`` with its constructor and a bare ``orjson.loads`` of its bytes.
@@ -89,7 +89,7 @@ def main() -> None:
         "fill_round_trip_per_construct": metrics["fill_round_trip_ns"]
         / metrics["fill_construct_ns"],
     }
-    write_report("messages_codec", metrics, ratios, args.json)
+    write_report("codec", metrics, ratios, args.json)
 
 
 if __name__ == "__main__":
