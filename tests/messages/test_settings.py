@@ -475,11 +475,6 @@ CROSS_FIELD = {
         '[bot]\nmode = "live"\n',
         'bot.live_confirm: expected true when bot.mode is "live", was false (default)',
     ),
-    "hedge priority outside symbols": (
-        '[bot]\nsymbols = ["BTCUSD", "ETHUSD"]\n',
-        'hedge.priority: expected symbols from bot.symbols (["BTCUSD", "ETHUSD"]),'
-        ' was ["BTCUSD", "ETHUSD", "SOLUSD"] (default)',
-    ),
     "hedge priority empty": (
         "[hedge]\npriority = []\n",
         "hedge.priority: expected a non-empty list when hedge.enabled = true, was []"
@@ -518,6 +513,7 @@ def test_cross_field_rule_is_reported(problems: Problems, toml: str, line: str) 
     [
         '[bot]\nmode = "live"\nlive_confirm = true\n',
         '[bot]\nsymbols = ["BTCUSD"]\n[hedge]\npriority = ["BTCUSD"]\n',
+        '[bot]\nsymbols = ["BTCUSD", "ETHUSD"]\n',
         '[bot]\nsymbols = ["BTCUSD"]\n[hedge]\nenabled = false\npriority = []\n',
         '[console]\nhost = "0.0.0.0"\nallow_remote = true\n',
         '[console]\nhost = "0.0.0.0"\nenabled = false\n',
