@@ -160,7 +160,7 @@ class DeterministicRuntime(KernelBase):
             actor = spec.factory()
         except Exception as error:
             _log.exception("%s: factory failed", spec.actor_id)
-            entry.state = ActorState.STOPPED
+            self._transition(entry, ActorState.STOPPED, "factory failed")
             return entry.incarnation, error
         context = self._begin_incarnation(entry, actor)
         self._record("start", spec.actor_id, f"incarnation {context.incarnation}")
@@ -177,7 +177,7 @@ class DeterministicRuntime(KernelBase):
             return context.incarnation, error
         finally:
             self._current = previous
-        entry.state = ActorState.RUNNING
+        self._transition(entry, ActorState.RUNNING, "started")
         held: deque[tuple[object, _Reply | None]] = entry.mailbox
         while held:
             message, reply = held.pop()
@@ -189,10 +189,10 @@ class DeterministicRuntime(KernelBase):
         entry = self._entries.get(actor_id)
         if entry is None or entry.actor is None:
             if entry is not None:
-                entry.state = ActorState.STOPPED
+                self._settle_stopped(entry)
             return True
         actor, entry.actor = entry.actor, None
-        entry.state = ActorState.STOPPING
+        self._transition(entry, ActorState.STOPPING, "stop requested")
         self._record("stop", actor_id, "")
         try:
             actor.on_stop()

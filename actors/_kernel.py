@@ -24,6 +24,7 @@ from messages import (
     ActorHealth,
     ActorId,
     ActorState,
+    ActorStateChanged,
     BotError,
     HealthReport,
     OverallHealth,
@@ -34,6 +35,19 @@ from messages import (
 _log = logging.getLogger(__name__)
 
 _PROBLEM_STATES = frozenset({ActorState.RESTARTING, ActorState.UNRESPONSIVE, ActorState.ABANDONED})
+
+_S = ActorState
+TRANSITIONS: dict[ActorState, frozenset[ActorState]] = {
+    _S.STARTING: frozenset({_S.RUNNING, _S.STOPPED, _S.ABANDONED}),
+    _S.RUNNING: frozenset({_S.STOPPING, _S.STOPPED, _S.RESTARTING, _S.FAILED}),
+    _S.STOPPING: frozenset({_S.STOPPED, _S.ABANDONED, _S.RESTARTING, _S.FAILED}),
+    _S.STOPPED: frozenset({_S.STARTING, _S.RESTARTING}),
+    _S.RESTARTING: frozenset({_S.STARTING, _S.STOPPED}),
+    _S.FAILED: frozenset({_S.STARTING, _S.RESTARTING}),
+    _S.ABANDONED: frozenset({_S.STARTING, _S.RESTARTING}),
+    _S.UNRESPONSIVE: frozenset(),  # derived in health reports, never stored
+}
+"""The lifecycle an entry may follow; UNRESPONSIVE is computed, never stored."""
 
 
 class ActorError(BotError):
@@ -142,11 +156,44 @@ class KernelBase(abc.ABC):
             self.dead_letters += dropped
             _log.warning("%s: removed with %d undelivered messages", actor_id, dropped)
 
-    def set_state(self, actor_id: str, state: ActorState) -> None:
-        """Set the health state of ``actor_id`` (supervisors mark RESTARTING)."""
+    def set_state(self, actor_id: str, state: ActorState, reason: str = "") -> None:
+        """Move ``actor_id`` to ``state`` (supervisors mark RESTARTING)."""
         entry = self._entries.get(actor_id)
         if entry is not None:
-            entry.state = state
+            self._transition(entry, state, reason)
+
+    def _settle_stopped(self, entry: Entry) -> None:
+        """A stop found nothing running: a child waiting to restart is now simply stopped."""
+        if entry.state in (ActorState.RESTARTING, ActorState.STARTING, ActorState.STOPPING):
+            self._transition(entry, ActorState.STOPPED, "stopped while not running")
+
+    def _transition(self, entry: Entry, new: ActorState, reason: str) -> None:
+        """Change an entry's state through the transition table and publish the change.
+
+        An illegal transition is a runtime bug: it is logged as an ERROR and applied anyway,
+        because health must show what is true.
+        """
+        old = entry.state
+        if old is new:
+            return
+        if new not in TRANSITIONS[old]:
+            _log.error(
+                "%s: illegal state transition %s -> %s (%s)", entry.actor_id, old, new, reason
+            )
+        entry.state = new
+        if self._subs.get((ActorStateChanged, None)):
+            now = UnixNanos(self.clock.now_ns())
+            self.publish(
+                ActorStateChanged(
+                    actor_id=ActorId(entry.actor_id),
+                    old=old,
+                    new=new,
+                    reason=reason,
+                    ts_event=now,
+                    ts_init=now,
+                ),
+                None,
+            )
 
     def attach_supervisor(self, actor_id: str, logic: SupervisorLogic) -> None:
         """Let health reports read a supervisor's restart intensity."""
@@ -208,7 +255,7 @@ class KernelBase(abc.ABC):
             entry.restarts += 1
         entry.actor = actor
         entry.actor_class = type(actor).__name__
-        entry.state = ActorState.STARTING
+        self._transition(entry, ActorState.STARTING, f"incarnation {entry.incarnation}")
         entry.stop_requested = False
         entry.started_mono_ns = self._mono_ns()
         context = Context(self, entry.actor_id, entry.incarnation)
@@ -225,10 +272,11 @@ class KernelBase(abc.ABC):
         entry.busy_since_mono_ns = 0
         if kind is ExitKind.FAILURE:
             # A supervised actor waits for its supervisor's verdict; only the root fails.
-            entry.state = ActorState.RESTARTING if entry.parent else ActorState.FAILED
+            new = ActorState.RESTARTING if entry.parent else ActorState.FAILED
+            self._transition(entry, new, f"{type(error).__name__}: {error}")
             self._stop_orphans(entry)
         else:
-            entry.state = ActorState.STOPPED
+            self._transition(entry, ActorState.STOPPED, str(kind))
         if kind is ExitKind.SHUTDOWN:
             return
         if entry.parent is None:

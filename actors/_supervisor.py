@@ -49,7 +49,7 @@ class SupervisingKernel(Kernel, Protocol):
 
     def remove_actor(self, actor_id: str) -> None: ...
 
-    def set_state(self, actor_id: str, state: ActorState) -> None: ...
+    def set_state(self, actor_id: str, state: ActorState, reason: str = "") -> None: ...
 
     def attach_supervisor(self, actor_id: str, logic: SupervisorLogic) -> None: ...
 
@@ -146,7 +146,7 @@ class Supervisor(Actor):
             self.context.log.error("%s: giving up: %s", self.context.actor_id, plan.give_up)
             raise RestartIntensityExceeded(f"{self.context.actor_id}: {plan.give_up}")
         for child_id in plan.restart:
-            self._kernel.set_state(child_id, ActorState.RESTARTING)
+            self._kernel.set_state(child_id, ActorState.RESTARTING, "restart planned")
         if not plan.restart:
             return
         self._restart_generation += 1

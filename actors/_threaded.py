@@ -95,7 +95,7 @@ class _Shell(pykka.ThreadingActor):
             self._runner.start_error = error
             self._halt()
         else:
-            entry.state = ActorState.RUNNING
+            self._kernel._transition(entry, ActorState.RUNNING, "started")
         finally:
             self._runner.started.set()
 
@@ -261,7 +261,7 @@ class ThreadedRuntime(KernelBase):
             actor = spec.factory()
         except Exception as error:
             _log.exception("%s: factory failed", spec.actor_id)
-            entry.state = ActorState.STOPPED
+            self._transition(entry, ActorState.STOPPED, "factory failed")
             return entry.incarnation, error
         context = self._begin_incarnation(entry, actor)
         runner = _Runner()
@@ -283,13 +283,13 @@ class ThreadedRuntime(KernelBase):
         entry = self._entries.get(actor_id)
         if entry is None or entry.runner is None or entry.runner.exited.is_set():
             if entry is not None and entry.state is not ActorState.ABANDONED:
-                entry.state = ActorState.STOPPED
+                self._settle_stopped(entry)
             return True
         runner: _Runner = entry.runner
         if runner.shell is not None and threading.get_ident() == entry.thread_ident:
             msg = f"{actor_id} cannot stop itself through stop_actor; use context.stop_self()"
             raise RuntimeError(msg)
-        entry.state = ActorState.STOPPING
+        self._transition(entry, ActorState.STOPPING, "stop requested")
         runner.stopping = True
         if runner.shell is not None:
             runner.shell.actor_stopped.set()
@@ -317,7 +317,7 @@ class ThreadedRuntime(KernelBase):
         with self._lock:
             self._timers.cancel_owner(entry.actor_id, entry.incarnation)
         self._unsubscribe_all(entry.actor_id)
-        entry.state = ActorState.ABANDONED
+        self._transition(entry, ActorState.ABANDONED, "ignored its shutdown timeout")
         entry.busy_since_mono_ns = 0
 
     def _forward_leftovers(self, old: queue.SimpleQueue[Any], entry: Entry) -> None:

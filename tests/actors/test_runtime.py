@@ -20,7 +20,7 @@ from actors import (
     ThreadedRuntime,
     supervisor,
 )
-from messages import ActorState, HealthReport, OverallHealth
+from messages import ActorState, ActorStateChanged, HealthReport, OverallHealth
 from tests.actors.harness import START_NS, Harness, Recorder
 from tests.actors.probes import Block, Crash, Ping, probe, tree
 
@@ -340,3 +340,29 @@ def test_restart_type_temporary_child_crash_does_not_count_or_restart() -> None:
     rt.run_until_idle()
     assert rt.root_failure is None
     assert rt.entry("t") is None
+
+
+class StateWatcher(Actor):
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def on_start(self) -> None:
+        self.context.subscribe(ActorStateChanged)
+
+    def on_actor_state_changed(self, event: ActorStateChanged) -> None:
+        self.recorder.add("state", event.actor_id, event.old, event.new)
+
+
+def test_every_state_change_is_published(runtime: Harness) -> None:
+    rec = runtime.recorder
+    watcher = ChildSpec(actor_id="watcher", factory=lambda: StateWatcher(rec))
+    runtime.start(tree("root", SupervisorSpec(children=(watcher, probe("x", rec)))))
+    runtime.tell("x", Crash())
+    runtime.wait_until(lambda: ("x", "STARTING", "RUNNING") in rec.of("state")[2:])
+    changes = [c[1:] for c in rec.of("state") if c[0] == "x"]
+    assert changes == [
+        ("STARTING", "RUNNING"),
+        ("RUNNING", "RESTARTING"),
+        ("RESTARTING", "STARTING"),
+        ("STARTING", "RUNNING"),
+    ]
