@@ -59,17 +59,6 @@ class DeterministicRuntime(KernelBase):
 
     # -- public ----------------------------------------------------------------------------
 
-    def start_root(self, spec: ChildSpec) -> None:
-        """Start the root actor and its tree, inline.
-
-        Raises:
-            RuntimeFailed: if it failed to start; the cause is chained.
-        """
-        self.root_id = spec.actor_id
-        _, error = self.start_actor(spec, None)
-        if error is not None:
-            raise RuntimeFailed(f"{spec.actor_id} failed to start: {error}") from error
-
     def inject(self, target: str, message: object) -> None:
         """Queue ``message`` for ``target`` from outside the actor system (a test, a feed)."""
         self._push(target, message, None, sender="ext")
@@ -156,12 +145,9 @@ class DeterministicRuntime(KernelBase):
         entry = self._entry_for_start(spec.actor_id, parent)
         if entry.actor is not None:
             return entry.incarnation, RuntimeError(f"{spec.actor_id} is already running")
-        try:
-            actor = spec.factory()
-        except Exception as error:
-            _log.exception("%s: factory failed", spec.actor_id)
-            self._transition(entry, ActorState.STOPPED, "factory failed")
-            return entry.incarnation, error
+        actor = self._new_actor(spec, entry)
+        if isinstance(actor, BaseException):
+            return entry.incarnation, actor
         context = self._begin_incarnation(entry, actor)
         self._record("start", spec.actor_id, f"incarnation {context.incarnation}")
         entry.actor = actor
@@ -194,34 +180,9 @@ class DeterministicRuntime(KernelBase):
         actor, entry.actor = entry.actor, None
         self._transition(entry, ActorState.STOPPING, "stop requested")
         self._record("stop", actor_id, "")
-        try:
-            actor.on_stop()
-        except Exception:
-            _log.exception("%s: on_stop failed", actor_id)
+        self._call_on_stop(actor, actor_id)
         self._end_incarnation(entry, entry.incarnation, ExitKind.SHUTDOWN, None)
         return True
-
-    def request_stop_self(self, actor_id: str, incarnation: int) -> None:
-        """Mark ``actor_id`` to end normally after its current message."""
-        entry = self._entries.get(actor_id)
-        if entry is not None and entry.incarnation == incarnation:
-            entry.stop_requested = True
-
-    def schedule(
-        self, owner: str, incarnation: int, delay_ns: int, message: object, interval_ns: int
-    ) -> int:
-        """Deliver ``message`` to ``owner`` after ``delay_ns`` of simulated time."""
-        return self._timers.add(
-            due_ns=self.sim_clock.now_ns() + max(0, delay_ns),
-            owner=owner,
-            incarnation=incarnation,
-            message=message,
-            interval_ns=interval_ns,
-        )
-
-    def cancel_timer(self, timer_id: int) -> None:
-        """Cancel a timer."""
-        self._timers.cancel(timer_id)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -265,10 +226,7 @@ class DeterministicRuntime(KernelBase):
             reply.done, reply.value = True, result
         if entry.stop_requested and entry.actor is actor:
             entry.actor = None
-            try:
-                actor.on_stop()
-            except Exception:
-                _log.exception("%s: on_stop failed", target)
+            self._call_on_stop(actor, target)
             self._end_incarnation(entry, entry.incarnation, ExitKind.NORMAL, None)
 
     def _record(self, sender: str, target: str, message: object) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from actors._actor import Actor, Context
 from actors._clock import Clock
-from actors._specs import ChildExited, ExitKind
+from actors._specs import ChildExited, ChildSpec, ExitKind
 from actors._supervision import SupervisorLogic
 from actors._timers import TimerQueue
 from messages import (
@@ -247,6 +247,65 @@ class KernelBase(abc.ABC):
                 if actor_id in ids:
                     self._subs[topic] = tuple(a for a in ids if a != actor_id)
 
+    # -- lifecycle shared by both runtimes ------------------------------------------------
+
+    def start_root(self, spec: ChildSpec) -> None:
+        """Start the root actor (normally the root supervisor) and its whole tree.
+
+        Raises:
+            RuntimeFailed: if it failed to start; the cause is chained.
+        """
+        self.root_id = spec.actor_id
+        _, error = self.start_actor(spec, None)
+        if error is not None:
+            raise RuntimeFailed(f"{spec.actor_id} failed to start: {error}") from error
+
+    def request_stop_self(self, actor_id: str, incarnation: int) -> None:
+        """Mark ``actor_id`` to end normally after its current message."""
+        entry = self._entries.get(actor_id)
+        if entry is not None and entry.incarnation == incarnation:
+            entry.stop_requested = True
+
+    def schedule(
+        self, owner: str, incarnation: int, delay_ns: int, message: object, interval_ns: int
+    ) -> int:
+        """Deliver ``message`` to ``owner`` after ``delay_ns`` of clock time (repeating if set)."""
+        with self._lock:
+            timer_id = self._timers.add(
+                due_ns=self.clock.now_ns() + max(0, delay_ns),
+                owner=owner,
+                incarnation=incarnation,
+                message=message,
+                interval_ns=interval_ns,
+            )
+            self._timer_added()
+        return timer_id
+
+    def cancel_timer(self, timer_id: int) -> None:
+        """Cancel a timer; unknown or fired ids are ignored."""
+        with self._lock:
+            self._timers.cancel(timer_id)
+
+    def _timer_added(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Hook run with the lock held after a timer was added (the threaded runtime wakes)."""
+
+    def _new_actor(self, spec: ChildSpec, entry: Entry) -> Actor | BaseException:
+        """Build a fresh actor for ``spec``; a failing factory leaves the entry STOPPED."""
+        try:
+            return spec.factory()
+        except Exception as error:
+            _log.exception("%s: factory failed", spec.actor_id)
+            self._transition(entry, ActorState.STOPPED, "factory failed")
+            return error
+
+    @staticmethod
+    def _call_on_stop(actor: Actor, actor_id: str) -> None:
+        """Run ``on_stop``; its failure is logged, never raised (the actor is ending anyway)."""
+        try:
+            actor.on_stop()
+        except Exception:
+            _log.exception("%s: on_stop failed", actor_id)
+
     # -- incarnations ----------------------------------------------------------------------
 
     def _begin_incarnation(self, entry: Entry, actor: Actor) -> Context:
@@ -375,18 +434,8 @@ class KernelBase(abc.ABC):
         """Empty a removed entry's mailbox, failing waiting asks; return how many were dropped."""
 
     @abc.abstractmethod
-    def schedule(
-        self, owner: str, incarnation: int, delay_ns: int, message: object, interval_ns: int
-    ) -> int:
-        """Deliver ``message`` to ``owner`` after ``delay_ns`` of clock time; return the id."""
-
-    @abc.abstractmethod
-    def cancel_timer(self, timer_id: int) -> None:
-        """Cancel a timer; unknown ids are ignored."""
-
-    @abc.abstractmethod
-    def request_stop_self(self, actor_id: str, incarnation: int) -> None:
-        """End ``actor_id`` normally after its current message."""
+    def start_actor(self, spec: ChildSpec, parent: str | None) -> tuple[int, BaseException | None]:
+        """Start a new incarnation of ``spec``; return it and the start error, if any."""
 
     @abc.abstractmethod
     def stop_actor(self, actor_id: str, timeout_ns: int) -> bool:

@@ -21,7 +21,7 @@ from pykka._envelope import Envelope  # the inbox item type; pykka>=4,<5 is pinn
 
 from actors._actor import Actor
 from actors._clock import Clock, WallClock
-from actors._kernel import ActorCrashed, AskTimeout, Entry, KernelBase, RuntimeFailed
+from actors._kernel import ActorCrashed, AskTimeout, Entry, KernelBase
 from actors._specs import ChildSpec, ExitKind
 from messages import ActorState
 
@@ -132,10 +132,7 @@ class _Shell(pykka.ThreadingActor):
             self._kernel._end_incarnation(self._entry, self._incarnation, kind, error)
 
     def _call_on_stop(self) -> None:
-        try:
-            self._actor.on_stop()
-        except Exception:
-            _log.exception("%s: on_stop failed", self._entry.actor_id)
+        self._kernel._call_on_stop(self._actor, self._entry.actor_id)
 
     def _halt(self) -> None:
         self.actor_stopped.set()
@@ -186,17 +183,6 @@ class ThreadedRuntime(KernelBase):
         self.shutdown()
 
     # -- public ----------------------------------------------------------------------------
-
-    def start_root(self, spec: ChildSpec) -> None:
-        """Start the root actor (normally the root supervisor) and its whole tree.
-
-        Raises:
-            RuntimeFailed: if it failed to start; the cause is chained.
-        """
-        self.root_id = spec.actor_id
-        _, error = self.start_actor(spec, None)
-        if error is not None:
-            raise RuntimeFailed(f"{spec.actor_id} failed to start: {error}") from error
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until the root exits (True) or ``timeout_s`` real seconds pass (False)."""
@@ -257,12 +243,9 @@ class ThreadedRuntime(KernelBase):
             and not previous.exited.wait(self.start_timeout_ns / _NS)
         ):
             return entry.incarnation, RuntimeError(f"{spec.actor_id} is already running")
-        try:
-            actor = spec.factory()
-        except Exception as error:
-            _log.exception("%s: factory failed", spec.actor_id)
-            self._transition(entry, ActorState.STOPPED, "factory failed")
-            return entry.incarnation, error
+        actor = self._new_actor(spec, entry)
+        if isinstance(actor, BaseException):
+            return entry.incarnation, actor
         context = self._begin_incarnation(entry, actor)
         runner = _Runner()
         entry.runner = runner
@@ -298,12 +281,6 @@ class ThreadedRuntime(KernelBase):
             return True
         self._abandon(entry, runner)
         return False
-
-    def request_stop_self(self, actor_id: str, incarnation: int) -> None:
-        """Mark ``actor_id`` to end normally after its current message."""
-        entry = self._entries.get(actor_id)
-        if entry is not None and entry.incarnation == incarnation:
-            entry.stop_requested = True
 
     # -- internals -------------------------------------------------------------------------
 
@@ -368,25 +345,8 @@ class ThreadedRuntime(KernelBase):
 
     # -- timers ----------------------------------------------------------------------------
 
-    def schedule(
-        self, owner: str, incarnation: int, delay_ns: int, message: object, interval_ns: int
-    ) -> int:
-        """Deliver ``message`` to ``owner`` after ``delay_ns`` of clock time (repeating if set)."""
-        with self._timer_cond:
-            timer_id = self._timers.add(
-                due_ns=self.clock.now_ns() + max(0, delay_ns),
-                owner=owner,
-                incarnation=incarnation,
-                message=message,
-                interval_ns=interval_ns,
-            )
-            self._timer_cond.notify()
-        return timer_id
-
-    def cancel_timer(self, timer_id: int) -> None:
-        """Cancel a timer."""
-        with self._timer_cond:
-            self._timers.cancel(timer_id)
+    def _timer_added(self) -> None:
+        self._timer_cond.notify()
 
     def _timer_loop(self) -> None:
         cond = self._timer_cond
