@@ -2,10 +2,12 @@
 
 ``run`` (the default) starts the supervised actor tree and runs until Ctrl-C, SIGTERM,
 ``--duration`` or the root supervisor giving up (exit status 1, so systemd restarts it).
-``backtest``, ``console``, ``snapshot`` and ``sim`` arrive with later work; until then each
-says so and exits 2. Settings come from settings.toml, then ``BOT_<SECTION>__<KEY>``
-environment variables, then ``--set section.key=value`` and the dedicated flags (highest).
-Only this module configures logging.
+``sim`` runs the Delta-compatible exchange simulator on its own. ``backtest``, ``console``
+and ``snapshot`` arrive with later work; until then each says so and exits 2.
+
+Settings come from settings.toml, then ``BOT_<SECTION>__<KEY>`` environment variables, then
+``--set section.key=value`` and the dedicated flags (highest). Only this module configures
+logging.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ EXIT_USAGE = 2
 _NS = 1_000_000_000
 _MS = 1_000_000
 _SUBCOMMANDS = ("run", "backtest", "console", "snapshot", "sim")
+_LATER = ("backtest", "console", "snapshot")
 _TIMEFRAME_S = {"m": 60, "h": 3600, "d": 86400}
 _DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.toml"
 
@@ -91,18 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", parents=[common], help="run the bot (the default)")
-    run.add_argument(
-        "--duration",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="stop gracefully after this many real seconds",
+    sim = sub.add_parser(
+        "sim", parents=[common], help="run the Delta-compatible exchange simulator on its own"
     )
+    for command in (run, sim):
+        command.add_argument(
+            "--duration",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="stop gracefully after this many real seconds",
+        )
     for name, text in (
         ("backtest", "replay candles through the trading logic"),
         ("console", "connect to a running bot's admin console"),
         ("snapshot", "list, show, export or restore state snapshots"),
-        ("sim", "run the exchange simulator on its own"),
     ):
         later = sub.add_parser(name, parents=[common], help=f"{text} (not available yet)")
         later.add_argument("rest", nargs=argparse.REMAINDER)
@@ -310,10 +316,20 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
+def command_sim(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the exchange simulator alone, printing its URLs, until Ctrl-C or --duration."""
+    from exchange.sim import run_standalone
+
+    configure_logging(settings, Path(settings.storage.state_dir))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    return run_standalone(settings, duration_s=args.duration, stop=stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command != "run":
+    if args.command in _LATER:
         print(
             f"bot.py {args.command}: not available yet (arrives with a later release); "
             "`python bot.py run` works today.",
@@ -325,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"bot.py: invalid settings:\n{error}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "sim":
+        return command_sim(args, settings)
     return command_run(args, settings)
 
 

@@ -63,7 +63,7 @@ def test_explicit_run_subcommand_is_the_default() -> None:
     assert bot.parse_args(["run", "--duration", "1"]).duration == 1.0
 
 
-@pytest.mark.parametrize("command", ["backtest", "console", "snapshot", "sim"])
+@pytest.mark.parametrize("command", ["backtest", "console", "snapshot"])
 def test_later_subcommands_say_not_available_and_exit_2(command: str, tmp_path: Path) -> None:
     result = _bot(command, cwd=tmp_path, timeout=30)
     assert result.returncode == 2
@@ -175,3 +175,11 @@ def test_crash_is_logged_with_the_actor_id(caplog: pytest.LogCaptureFixture) -> 
                 break
             threading.Event().wait(0.002)
     assert any("a: failed on Crash" in r.getMessage() for r in caplog.records)
+
+
+def test_sim_subcommand_prints_its_urls_and_stops_after_the_duration(tmp_path: Path) -> None:
+    result = _bot("sim", "--duration", "1", "--state", str(tmp_path), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "http://127.0.0.1:" in output
+    assert "ws://127.0.0.1:" in output

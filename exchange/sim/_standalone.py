@@ -1,0 +1,72 @@
+"""``python bot.py sim``: run the simulator on its own until Ctrl-C or a duration.
+
+Called on the main thread by ``bot.py``; it prints the URLs and the demo key pair's
+environment hint to stdout and blocks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from actors._clock import ScaledClock
+from exchange.sim._errors import ExchangeSimError
+from exchange.sim._exchange import SimExchange
+from messages.settings import Settings
+
+__all__ = ["run_standalone"]
+
+_TIMEFRAME_S = {
+    "1m": 60,
+    "3m": 180,
+    "5m": 300,
+    "15m": 900,
+    "30m": 1800,
+    "1h": 3600,
+    "2h": 7200,
+    "4h": 14400,
+    "6h": 21600,
+    "1d": 86400,
+}
+
+
+def run_standalone(
+    settings: Settings, *, duration_s: float | None = None, stop: threading.Event | None = None
+) -> int:
+    """Start the simulator, print its URLs, block until Ctrl-C, ``duration_s`` or ``stop``.
+
+    The clock runs ``sim.speed`` candle periods (``bot.timeframe``) per real second; the
+    market comes from ``sim.data_dir`` candle files when set, else the generator.
+
+    Returns:
+        0 after a clean stop, 1 when it could not start (the cause is printed).
+    """
+    speed = settings.sim.speed * _TIMEFRAME_S.get(settings.bot.timeframe, 900)
+    market = "files" if settings.sim.data_dir else "generator"
+    try:
+        sim = SimExchange(settings.sim, clock=ScaledClock(speed=speed), market=market)
+        sim.start()
+    except ExchangeSimError as exc:
+        print(f"simulator: cannot start: {exc}", flush=True)
+        return 1
+    print(f"simulator REST       {sim.rest_url}/v2", flush=True)
+    print(f"simulator WebSocket  {sim.ws_url}  (private + legacy public channels)", flush=True)
+    print(f"simulator public WS  {sim.public_ws_url}  (compact public channels)", flush=True)
+    print(f"clock speed {speed:g}x, market: {market}", flush=True)
+    print(
+        f"demo keys: export DELTA_API_KEY={sim.api_key} DELTA_API_SECRET={sim.api_secret}",
+        flush=True,
+    )
+    deadline = None if duration_s is None else time.monotonic() + duration_s
+    waiter = stop or threading.Event()
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            left = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            if waiter.wait(max(0.0, left)):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    print("simulator stopped", flush=True)
+    return 0
