@@ -38,7 +38,7 @@ from actors import (
     WallClock,
     supervisor,
 )
-from messages.settings import Settings, SettingsError, load_settings
+from messages.settings import TIMEFRAME_SECONDS, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
@@ -49,7 +49,6 @@ _NS = 1_000_000_000
 _MS = 1_000_000
 _SUBCOMMANDS = ("run", "backtest", "console", "snapshot", "sim")
 _LATER = ("backtest", "console", "snapshot")
-_TIMEFRAME_S = {"m": 60, "h": 3600, "d": 86400}
 _DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.toml"
 
 
@@ -203,7 +202,7 @@ def configure_logging(settings: Settings, state_dir: Path) -> None:
 
 def timeframe_seconds(timeframe: str) -> int:
     """Return the length of a timeframe such as "15m" in seconds."""
-    return int(timeframe[:-1]) * _TIMEFRAME_S[timeframe[-1]]
+    return TIMEFRAME_SECONDS[timeframe]
 
 
 def build_tree(settings: Settings, *, clock_speed: float = 1.0) -> ChildSpec:

@@ -12,22 +12,9 @@ import time
 from actors._clock import ScaledClock
 from exchange.sim._errors import ExchangeSimError
 from exchange.sim._exchange import SimExchange
-from messages.settings import Settings
+from messages.settings import TIMEFRAME_SECONDS, Settings
 
 __all__ = ["run_standalone"]
-
-_TIMEFRAME_S = {
-    "1m": 60,
-    "3m": 180,
-    "5m": 300,
-    "15m": 900,
-    "30m": 1800,
-    "1h": 3600,
-    "2h": 7200,
-    "4h": 14400,
-    "6h": 21600,
-    "1d": 86400,
-}
 
 
 def run_standalone(
@@ -41,7 +28,7 @@ def run_standalone(
     Returns:
         0 after a clean stop, 1 when it could not start (the cause is printed).
     """
-    speed = settings.sim.speed * _TIMEFRAME_S.get(settings.bot.timeframe, 900)
+    speed = settings.sim.speed * TIMEFRAME_SECONDS[settings.bot.timeframe]
     market = "files" if settings.sim.data_dir else "generator"
     try:
         sim = SimExchange(settings.sim, clock=ScaledClock(speed=speed), market=market)

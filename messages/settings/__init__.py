@@ -28,6 +28,7 @@ thread may call it. ``bot.py`` calls :func:`load_settings` once at start; on
 from messages.settings._load import cross_field_rules, load_settings
 from messages.settings._schema import (
     SECTIONS,
+    TIMEFRAME_SECONDS,
     BotSettings,
     ConsoleSettings,
     ExchangeSettings,
@@ -50,6 +51,7 @@ from messages.settings._values import KeySpec, describe, format_value, parse_val
 __all__ = [
     "SECRET_ENV_VARS",
     "SECTIONS",
+    "TIMEFRAME_SECONDS",
     "BotSettings",
     "ConsoleSettings",
     "ExchangeSettings",

@@ -19,7 +19,12 @@ _T = TypeVar("_T")
 _SYMBOLS = {"pattern": r"[A-Z][A-Z0-9]{1,19}", "what": 'upper-case symbols such as "BTCUSD"'}
 _HOST = {"pattern": r"[A-Za-z0-9._:-]+", "what": 'a host name or IP address, e.g. "127.0.0.1"'}
 _PATH = {"pattern": r"[^\x00]*", "what": "a path (relative to the working directory)"}
-_TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "1d")
+TIMEFRAME_SECONDS: Final[Mapping[str, int]] = {
+    "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800,
+    "1h": 3600, "2h": 7200, "4h": 14400, "6h": 21600, "1d": 86400,
+}  # fmt: skip
+"""Every timeframe bot.timeframe accepts, with its length in seconds."""
+_TIMEFRAMES = tuple(TIMEFRAME_SECONDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
