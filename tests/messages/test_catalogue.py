@@ -73,6 +73,16 @@ CATALOGUE: dict[str, set[str]] = {
         "StopBot",
     },
     "messages._health": {"HealthReport", "ActorStateChanged"},
+    "messages._account": {
+        "OrdersSnapshot",
+        "OrderUpdated",
+        "PositionsSnapshot",
+        "PositionUpdated",
+        "WalletUpdated",
+        "FillReported",
+        "CandleUpdated",
+        "BookFeedFailed",
+    },
 }
 KINDS = (Command, Event, Request, Response)
 

@@ -1,0 +1,1 @@
+"""Tests of the Delta Exchange client (exchange/delta/)."""
