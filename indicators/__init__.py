@@ -1,0 +1,78 @@
+"""Technical indicators that match TA-Lib, in batch and streaming forms.
+
+Live trading, backtests and parameter sweeps use the same numbers: every indicator has a
+numba step function that its batch form (arrays in, arrays out) loops over and that the
+streaming :class:`IndicatorSet` calls once per closed candle, so streaming equals batch
+bit for bit. See ``docs/indicators.md`` for formulas, validity and the state format.
+
+Streaming, one symbol::
+
+    from indicators import IndicatorSet
+    ind = IndicatorSet.from_settings(settings.strategy)
+    ind.warmup(history)                 # candle objects or a CANDLE_DTYPE array
+    values = ind.update(candle)         # one numba call per closed candle
+    values.ema_trend, values.valid("ema_trend"), values.bars_seen
+    ind.peek(forming_candle)            # same, nothing committed
+    IndicatorSet.from_bytes(ind.to_bytes())
+
+Batch: :func:`ema`, :func:`sma`, :func:`rsi`, :func:`atr`, :func:`adx`, :func:`macd`,
+:func:`bollinger`, :func:`pivots`, :func:`pivots_utc_day`, :func:`rolling_correlation`.
+"""
+
+from indicators._bank import IndicatorBank
+from indicators._bollinger import bollinger
+from indicators._common import DAY_NS, FIFTEEN_MINUTES_NS
+from indicators._config import IndicatorConfig, PivotMode
+from indicators._correlation import (
+    DEFAULT_WINDOW,
+    CorrelationValues,
+    RollingCorrelation,
+    rolling_correlation,
+)
+from indicators._errors import (
+    IndicatorConfigError,
+    IndicatorError,
+    IndicatorInputError,
+    IndicatorStateError,
+)
+from indicators._history import CANDLE_DTYPE, CandleLike, candles_to_array
+from indicators._lookback import lookbacks
+from indicators._momentum import macd, rsi
+from indicators._moving_average import ema, sma
+from indicators._pivots import pivots, pivots_utc_day
+from indicators._range import adx, atr
+from indicators._set import IndicatorSet
+from indicators._values import OUTPUT_NAMES, IndicatorSeries, IndicatorValues
+
+__all__ = [
+    "CANDLE_DTYPE",
+    "DAY_NS",
+    "DEFAULT_WINDOW",
+    "FIFTEEN_MINUTES_NS",
+    "OUTPUT_NAMES",
+    "CandleLike",
+    "CorrelationValues",
+    "IndicatorBank",
+    "IndicatorConfig",
+    "IndicatorConfigError",
+    "IndicatorError",
+    "IndicatorInputError",
+    "IndicatorSeries",
+    "IndicatorSet",
+    "IndicatorStateError",
+    "IndicatorValues",
+    "PivotMode",
+    "RollingCorrelation",
+    "adx",
+    "atr",
+    "bollinger",
+    "candles_to_array",
+    "ema",
+    "lookbacks",
+    "macd",
+    "pivots",
+    "pivots_utc_day",
+    "rolling_correlation",
+    "rsi",
+    "sma",
+]

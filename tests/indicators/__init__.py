@@ -1,0 +1,1 @@
+"""Tests of the indicators package (batch, streaming, state bytes, TA-Lib agreement)."""
