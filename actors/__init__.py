@@ -6,7 +6,7 @@ it under a :class:`Supervisor` described by a :class:`SupervisorSpec`, in either
 reproducible tests). See docs/ARCHITECTURE.md for the rules the runtime keeps.
 """
 
-from actors._actor import Actor, Context, handler_name
+from actors._actor import Actor, ActorKilled, Context, handler_name
 from actors._clock import Clock, ScaledClock, SimulatedClock, WallClock
 from actors._deterministic import DeterministicRuntime, RunawayError
 from actors._health import HealthReporter, ReportDue, summarize
@@ -31,6 +31,7 @@ __all__ = [
     "Actor",
     "ActorCrashed",
     "ActorError",
+    "ActorKilled",
     "AskTimeout",
     "Backoff",
     "ChildExited",

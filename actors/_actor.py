@@ -7,6 +7,7 @@ and stop itself. The same actor class therefore runs under the threaded runtime 
 under the deterministic runtime (backtests, reproducible tests).
 
 Handlers are found by name: a message of class ``OrderFilled`` goes to ``on_order_filled``.
+Every actor handles :class:`~messages.KillActor` naming it by failing (fault injection).
 A message with no handler is logged as a WARNING with the actor id and counted, never
 silently dropped. Whatever a handler returns is the reply when the message was an ask.
 """
@@ -20,12 +21,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from actors._clock import Clock
 from actors._specs import ChildSpec, StartChild, StopChild
+from messages import BotError, KillActor
 
 if TYPE_CHECKING:
     from messages import HealthReport
 
 _log = logging.getLogger(__name__)
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+class ActorKilled(BotError):
+    """Raised inside an actor told to fail by a :class:`~messages.KillActor` command."""
 
 
 def handler_name(message_type: type) -> str:
@@ -60,7 +66,8 @@ class Kernel(Protocol):
 class Context:
     """An actor's handle on the runtime; one per incarnation, created by the runtime.
 
-    Every method is safe to call from the actor's own handlers only.
+    Every method is safe to call from the actor's own handlers; ``send`` and ``publish``
+    are also thread-safe under the threaded runtime.
     """
 
     __slots__ = ("_kernel", "actor_id", "clock", "incarnation", "log")
@@ -78,6 +85,9 @@ class Context:
 
     def send(self, target: str, message: object) -> bool:
         """Send ``message`` to the actor with stable id ``target``, resolved now.
+
+        Under the threaded runtime ``send`` and ``publish`` are also safe from other threads
+        (a stream's reader thread hands frames to actors this way).
 
         Returns False (and the runtime counts a dead letter) when no actor has that id.
         Messages to an actor that is restarting wait in its mailbox for the next incarnation.
@@ -180,6 +190,14 @@ class Actor:
         if handler is None:
             return self.on_unhandled(message)
         return handler(self, message)
+
+    def on_kill_actor(self, command: KillActor) -> None:
+        """Fail now if ``command`` names this actor: fault injection for tests and drills.
+
+        The failure is an ordinary crash, so the supervisor applies its policy as for any bug.
+        """
+        if command.actor_id == self.context.actor_id:
+            raise ActorKilled(f"{self.context.actor_id}: killed by command {command.command_id}")
 
     def on_unhandled(self, message: object) -> None:
         """Log a message no handler takes, as a WARNING naming the actor (never silent)."""

@@ -360,6 +360,11 @@ class ThreadedRuntime(KernelBase):
                     cond.wait(min(wait_s, 1.0))
                     continue
                 fired = self._timers.pop_due(self.clock.now_ns())
+                if not fired:
+                    # A clock whose time does not flow in real time (SimulatedClock) says
+                    # "wait 0" for a future timer; don't spin on it.
+                    cond.wait(0.001)
+                    continue
             for timer in fired:
                 entry = self._entries.get(timer.owner)
                 if entry is not None and entry.incarnation == timer.incarnation:

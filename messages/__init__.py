@@ -83,6 +83,13 @@ from messages._market import (
     TopOfBook,
     Trade,
 )
+from messages._marketdata import (
+    BookHealth,
+    CandleHistoryLoaded,
+    FeedHealth,
+    ResyncBook,
+    StreamConnected,
+)
 from messages._orders import (
     CLIENT_ORDER_ID_MAX_LEN,
     CancelAllOrders,
@@ -98,6 +105,7 @@ from messages._orders import (
 )
 from messages._schema import Value
 from messages._trading import (
+    EntryAbandoned,
     EquityUpdated,
     HedgeClosed,
     HedgeOpened,
@@ -121,6 +129,7 @@ __all__ = [
     "ActorState",
     "ActorStateChanged",
     "BookFeedFailed",
+    "BookHealth",
     "BookLevel",
     "BookSnapshot",
     "BookUpdate",
@@ -129,14 +138,17 @@ __all__ = [
     "CancelOrder",
     "Candle",
     "CandleClosed",
+    "CandleHistoryLoaded",
     "CandleUpdated",
     "CodecError",
     "Command",
     "Contracts",
     "CorrelationUpdated",
     "Direction",
+    "EntryAbandoned",
     "EquityUpdated",
     "Event",
+    "FeedHealth",
     "FetchCandles",
     "FetchCandlesReply",
     "FetchOpenOrders",
@@ -183,6 +195,7 @@ __all__ = [
     "Response",
     "RestartActor",
     "ResumeEntries",
+    "ResyncBook",
     "RiskCheck",
     "RiskDecision",
     "RiskVerdict",
@@ -192,6 +205,7 @@ __all__ = [
     "SnapshotTaken",
     "StopBot",
     "StreamAction",
+    "StreamConnected",
     "SupervisorHealth",
     "TakeSnapshot",
     "Ticker",

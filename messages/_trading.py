@@ -264,3 +264,21 @@ class EquityUpdated(Event):
     equity: Decimal
     available_margin: Decimal
     unrealised_pnl: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryAbandoned(Event):
+    """An approved entry ended without opening a position (audit; risk frees its slot).
+
+    Attributes:
+        signal_id: The signal the entry came from.
+        position_id: The position id the entry would have opened.
+        symbol: Venue symbol.
+        reason: Why (``"post-only rejected 4 times"``, ``"entry timeout"``, ``"kill switch"``).
+        ts_event: When it was abandoned, ns. ts_init: creation time, ns.
+    """
+
+    signal_id: str
+    position_id: str
+    symbol: str
+    reason: str

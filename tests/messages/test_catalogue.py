@@ -59,6 +59,7 @@ CATALOGUE: dict[str, set[str]] = {
         "KillSwitchTriggered",
         "KillSwitchReset",
         "EquityUpdated",
+        "EntryAbandoned",
     },
     "messages._control": {
         "PauseEntries",
@@ -82,6 +83,13 @@ CATALOGUE: dict[str, set[str]] = {
         "FillReported",
         "CandleUpdated",
         "BookFeedFailed",
+    },
+    "messages._marketdata": {
+        "ResyncBook",
+        "StreamConnected",
+        "CandleHistoryLoaded",
+        "BookHealth",
+        "FeedHealth",
     },
 }
 KINDS = (Command, Event, Request, Response)

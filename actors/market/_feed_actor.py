@@ -1,0 +1,198 @@
+"""SymbolFeedActor: the shell that runs one symbol's :class:`CandleFeed` and its REST calls.
+
+Runs on its own actor thread. It owns a :class:`~exchange.delta.DeltaRestClient` (one per
+actor: the client is confined to one thread), loads history right after start and fetches
+gaps when the logic asks; both block this actor's thread for the duration of the call, while
+frames wait in its mailbox. A failed call is retried after ``retry_ns`` (runtime clock); the
+feed stays unsynced meanwhile. Candles, history and health are published with key = symbol.
+Restarted consumers ask for the kept history with :class:`~messages.FetchCandles` and get a
+:class:`~messages.FetchCandlesReply` at once (empty, with an error, before history is loaded:
+they then get the published :class:`~messages.CandleHistoryLoaded`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from actors._actor import Actor
+from actors._clock import WallClock
+from actors.market._common import HEALTH_DUE, TICK, HealthDue, Tick
+from actors.market._feed import CandleFeed, FeedStep
+from exchange.delta import DeltaRestClient, ExchangeError
+from messages import (
+    Candle,
+    CandleUpdated,
+    FetchCandles,
+    FetchCandlesReply,
+    StreamConnected,
+    Trade,
+    UnixNanos,
+)
+from messages.settings import ExchangeSettings
+
+__all__ = ["LoadHistory", "RetryBackfill", "SymbolFeedActor"]
+
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadHistory:
+    """To itself: fetch the start-up history now (runtime-internal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryBackfill:
+    """To itself: fetch ``[start_ns, end_ns)`` again after a failure (runtime-internal)."""
+
+    start_ns: int
+    end_ns: int
+
+
+RestFactory = Callable[[], DeltaRestClient]
+
+
+class SymbolFeedActor(Actor):
+    """Shell of :class:`CandleFeed` (see the module docstring).
+
+    Args:
+        symbol: Venue symbol.
+        timeframe: Resolution name (``"15m"``).
+        timeframe_ns: Its length, ns.
+        keep: Closed candles loaded at start and kept.
+        rest: Builds this incarnation's REST client.
+        stale_after_ns: Runtime-clock limit without frames before the feed is stale.
+        retry_ns: Wait before repeating a failed REST call.
+        tick_ns: Period of the staleness check.
+        health_ns: Period of the FeedHealth publication.
+    """
+
+    def __init__(
+        self,
+        symbol: str,
+        *,
+        timeframe: str,
+        timeframe_ns: int,
+        keep: int,
+        rest: RestFactory,
+        stale_after_ns: int,
+        retry_ns: int,
+        tick_ns: int,
+        health_ns: int,
+    ) -> None:
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.feed = CandleFeed(
+            symbol, timeframe_ns=timeframe_ns, keep=keep, stale_after_ns=stale_after_ns
+        )
+        self.keep = keep
+        self._make_rest = rest
+        self.rest: DeltaRestClient | None = None
+        self.retry_ns = retry_ns
+        self.tick_ns = tick_ns
+        self.health_ns = health_ns
+
+    def on_start(self) -> None:
+        """Open the REST client, subscribe to reconnects, queue the history load."""
+        self.rest = self._make_rest()
+        self.context.subscribe(StreamConnected)
+        self.context.schedule_repeating(self.tick_ns, TICK)
+        self.context.schedule_repeating(self.health_ns, HEALTH_DUE)
+        self.context.send(self.context.actor_id, LoadHistory())
+
+    def on_stop(self) -> None:
+        """Close the REST client."""
+        if self.rest is not None:
+            self.rest.close()
+
+    def on_load_history(self, _: LoadHistory) -> None:
+        """Fetch the closed candles that precede now (enough for the slowest consumer)."""
+        tf = self.feed.timeframe_ns
+        end_ns = self.context.now_ns() // tf * tf + 2 * tf
+        candles = self._fetch(end_ns - (self.keep + 2) * tf, end_ns)
+        if candles is None:
+            self.context.schedule(self.retry_ns, LoadHistory())
+        else:
+            self._carry_out(self.feed.on_history(candles, self.context.now_ns()))
+
+    def on_candle_updated(self, update: CandleUpdated) -> None:
+        """A candlestick frame."""
+        self._carry_out(self.feed.on_candle(update, self.context.now_ns()))
+
+    def on_trade(self, _: Trade) -> None:
+        """A trade: only proves the feed alive."""
+        self.feed.on_trade(self.context.now_ns())
+
+    def on_stream_connected(self, _: StreamConnected) -> None:
+        """The stream reconnected: the forming candle's final values may be missing."""
+        self.feed.on_reconnected()
+
+    def on_retry_backfill(self, retry: RetryBackfill) -> None:
+        """Repeat a failed backfill if it is still wanted."""
+        if self.feed.gap == (retry.start_ns, retry.end_ns):
+            self._carry_out(FeedStep([], self.feed.gap))
+
+    def on_fetch_candles(self, request: FetchCandles) -> None:
+        """Answer a restarted consumer from the kept candles (no REST call)."""
+        synced = self.feed.synced
+        reply = FetchCandlesReply(
+            request_id=request.request_id,
+            ts_init=UnixNanos(self.context.now_ns()),
+            symbol=self.symbol,
+            candles=self.feed.history_between(request.start_ns, request.end_ns) if synced else (),
+            error=None if synced else "history not loaded yet",
+        )
+        self.context.send(request.reply_to, reply)
+
+    def on_tick(self, _: Tick) -> None:
+        """Staleness check."""
+        self._carry_out(self.feed.on_tick(self.context.now_ns()))
+
+    def on_health_due(self, _: HealthDue) -> None:
+        """Publish the periodic FeedHealth."""
+        self.context.publish(self.feed.health(self.context.now_ns()), key=self.symbol)
+
+    def describe(self) -> dict[str, object]:
+        """Health fields for the console."""
+        health = self.feed.health(self.context.now_ns())
+        return {k: getattr(health, k) for k in health.__dataclass_fields__}
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _carry_out(self, step: FeedStep) -> None:
+        while True:
+            for message in step.publish:
+                self.context.publish(message, key=self.symbol)
+            if step.fetch is None:
+                return
+            start_ns, end_ns = step.fetch
+            candles = self._fetch(start_ns, end_ns)
+            if candles is None:
+                self.context.schedule(self.retry_ns, RetryBackfill(start_ns, end_ns))
+                return
+            step = self.feed.on_backfill(start_ns, end_ns, candles, self.context.now_ns())
+
+    def _fetch(self, start_ns: int, end_ns: int) -> tuple[Candle, ...] | None:
+        """Closed candles with open time in ``[start_ns, end_ns)``; None after a failure."""
+        assert self.rest is not None
+        try:
+            return self.rest.get_candles(
+                self.symbol,
+                resolution=self.timeframe,
+                start_s=start_ns // _NS,
+                end_s=-(-end_ns // _NS),
+            )
+        except (ExchangeError, httpx.HTTPError) as error:
+            self.context.log.warning(
+                "%s: candles %d..%d failed: %s", self.context.actor_id, start_ns, end_ns, error
+            )
+            return None
+
+
+def rest_factory(base_url: str, settings: ExchangeSettings) -> RestFactory:
+    """A factory of unauthenticated REST clients on the venue's wall clock."""
+    return lambda: DeltaRestClient(
+        base_url, api_key=None, api_secret=None, settings=settings, clock=WallClock()
+    )

@@ -1,0 +1,319 @@
+"""The trading actors' thin shells: strategy, risk and execution.
+
+Each handler calls its logic class and sends what it returns (see docs/trading.md). The
+position and hedge shells are in ``_dynamic.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from actors._actor import Actor
+from actors._specs import ChildSpec
+from actors.trading._execution import (
+    Action,
+    ArmTimeout,
+    EntryPlanner,
+    StartPosition,
+    StopPosition,
+)
+from actors.trading._ids import (
+    EXECUTION_ID,
+    GATEWAY_ID,
+    RISK_ID,
+    TRADING_ID,
+    Leg,
+    position_actor_id,
+    position_id_for,
+)
+from actors.trading._internal import EntryTimedOut, PositionReady
+from actors.trading._risk import RiskManager
+from actors.trading._signals import SignalRules
+from messages import (
+    CancelAllOrders,
+    CancelOrder,
+    Direction,
+    EntryAbandoned,
+    EquityUpdated,
+    Flatten,
+    HedgeClosed,
+    HedgeOpened,
+    IndicatorsUpdated,
+    KillSwitchTriggered,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    PauseEntries,
+    PlaceOrder,
+    PositionChanged,
+    PositionClosed,
+    PositionOpened,
+    Product,
+    ResetKillSwitch,
+    ResumeEntries,
+    RiskDecision,
+    RiskVerdict,
+    Signal,
+    TopOfBook,
+)
+from messages.settings import ExecutionSettings, RiskSettings, StrategySettings
+
+__all__ = ["ExecutionActor", "RiskActor", "StrategyActor", "strategy_id"]
+
+
+def strategy_id(symbol: str) -> str:
+    """Stable id of a symbol's strategy actor: ``"strategy:BTCUSD"``."""
+    return f"strategy:{symbol}"
+
+
+class StrategyActor(Actor):
+    """Strategy[symbol]: SignalRules on each IndicatorsUpdated; signals go to risk."""
+
+    def __init__(
+        self, *, symbol: str, strategy: StrategySettings, risk: RiskSettings, product: Product
+    ) -> None:
+        self.rules = SignalRules(symbol, strategy, risk, product)
+        self.symbol = symbol
+        self.held = 0
+
+    def on_start(self) -> None:
+        """Subscribe to the symbol's indicators and to position changes."""
+        self.context.subscribe(IndicatorsUpdated, key=self.symbol)
+        for kind in (PositionOpened, PositionChanged, PositionClosed):
+            self.context.subscribe(kind)
+
+    def describe(self) -> dict[str, object]:
+        """Regimes and the size held."""
+        return {"long": self.rules.long_active, "short": self.rules.short_active, "held": self.held}
+
+    def on_indicators_updated(self, ev: IndicatorsUpdated) -> None:
+        """Apply the candle; publish a signal (audit) and send it to risk."""
+        signal = self.rules.on_indicators(ev, held=self.held, now_ns=self.context.now_ns())
+        if signal is not None:
+            self.context.publish(signal, key=self.symbol)
+            self.context.send(RISK_ID, signal)
+
+    def on_position_opened(self, ev: PositionOpened) -> None:
+        """Our symbol's position opened: remember its size."""
+        if ev.symbol == self.symbol:
+            self.held = ev.size
+            self.rules.position_changed()
+
+    def on_position_changed(self, ev: PositionChanged) -> None:
+        """Track the held size."""
+        if ev.symbol == self.symbol:
+            self.held = ev.size
+
+    def on_position_closed(self, ev: PositionClosed) -> None:
+        """Our symbol is flat again."""
+        if ev.symbol == self.symbol:
+            self.held = 0
+            self.rules.position_changed()
+
+
+class RiskActor(Actor):
+    """Risk: RiskManager decisions on signals; kill switch; operator pause, resume, reset."""
+
+    def __init__(self, *, risk: RiskSettings, products: Mapping[str, Product]) -> None:
+        self.manager = RiskManager(risk, products)
+
+    def on_start(self) -> None:
+        """Subscribe to equity, positions, hedges and abandoned entries."""
+        for kind in (
+            EquityUpdated,
+            PositionOpened,
+            PositionChanged,
+            PositionClosed,
+            HedgeOpened,
+            HedgeClosed,
+            EntryAbandoned,
+        ):
+            self.context.subscribe(kind)
+
+    def describe(self) -> dict[str, object]:
+        """Equity, peak, kill switch and counts."""
+        m = self.manager
+        return {
+            "equity": str(m.equity),
+            "peak": str(m.peak),
+            "killed": m.killed,
+            "paused": m.paused,
+            "day_blocked": m.day_blocked,
+            "open": len(m.positions),
+            "pending": len(m.pending),
+        }
+
+    def on_signal(self, signal: Signal) -> RiskDecision:
+        """Decide; publish the decision (audit); pass approved ones to execution."""
+        pid = position_id_for(signal.signal_id)
+        decision = self.manager.decide(signal, pid, now_ns=self.context.now_ns())
+        self.context.publish(decision, key=signal.symbol)
+        if decision.decision is not RiskVerdict.REJECTED:
+            self.context.send(EXECUTION_ID, signal)
+            self.context.send(EXECUTION_ID, decision)
+        return decision
+
+    def on_equity_updated(self, ev: EquityUpdated) -> None:
+        """Track equity; a drawdown breach latches and publishes the kill switch."""
+        tripped = self.manager.on_equity(ev, now_ns=self.context.now_ns())
+        if tripped is not None:
+            self.context.log.error("%s: kill switch: %s", self.context.actor_id, tripped.reason)
+            self.context.publish(tripped)
+
+    def on_reset_kill_switch(self, cmd: ResetKillSwitch) -> None:
+        """Operator resume: unlatch and publish KillSwitchReset."""
+        self.context.publish(
+            self.manager.reset_kill_switch(cmd.command_id, cmd.reason, now_ns=self.context.now_ns())
+        )
+
+    def on_pause_entries(self, cmd: PauseEntries) -> None:
+        """Refuse new entries until ResumeEntries."""
+        self.manager.paused = True
+        self.context.log.info("%s: entries paused: %s", self.context.actor_id, cmd.reason)
+
+    def on_resume_entries(self, cmd: ResumeEntries) -> None:
+        """Allow new entries again (the kill switch stays latched if it is)."""
+        self.manager.paused = False
+        self.context.log.info("%s: entries resumed: %s", self.context.actor_id, cmd.reason)
+
+    def on_flatten(self, cmd: Flatten) -> None:
+        """Pause entries and have execution flatten."""
+        self.manager.paused = True
+        self.context.send(EXECUTION_ID, cmd)
+
+    def on_position_opened(self, ev: PositionOpened) -> None:
+        """Count the position as open."""
+        self.manager.position_opened(ev.position_id, ev.symbol, ev.size, ev.entry_price)
+
+    def on_position_changed(self, ev: PositionChanged) -> None:
+        """Track its size."""
+        self.manager.position_changed(ev.position_id, ev.size, ev.entry_price)
+
+    def on_position_closed(self, ev: PositionClosed) -> None:
+        """Free its slot."""
+        self.manager.position_closed(ev.position_id)
+
+    def on_entry_abandoned(self, ev: EntryAbandoned) -> None:
+        """Free the pending slot of an entry that never filled."""
+        self.manager.position_closed(ev.position_id)
+
+    def on_hedge_opened(self, ev: HedgeOpened) -> None:
+        """No entries in a symbol a hedge holds."""
+        self.manager.hedged_symbols[ev.hedge_id] = ev.symbol
+
+    def on_hedge_closed(self, ev: HedgeClosed) -> None:
+        """The hedge's symbol is free again."""
+        self.manager.hedged_symbols.pop(ev.hedge_id, None)
+
+
+class ExecutionActor(Actor):
+    """Execution: EntryPlanner over order events; starts position actors; flattens."""
+
+    def __init__(
+        self,
+        *,
+        execution: ExecutionSettings,
+        products: Mapping[str, Product],
+        position_spec: Callable[[StartPosition], ChildSpec],
+    ) -> None:
+        self.planner = EntryPlanner(execution, products)
+        self.position_spec = position_spec
+        self.signals: dict[str, Signal] = {}
+
+    def on_start(self) -> None:
+        """Subscribe to tops, order events and the kill switch."""
+        for kind in (
+            TopOfBook,
+            OrderAccepted,
+            OrderRejected,
+            OrderCancelled,
+            OrderFilled,
+            KillSwitchTriggered,
+        ):
+            self.context.subscribe(kind)
+
+    def describe(self) -> dict[str, object]:
+        """Entries in flight."""
+        return {"intents": {k: v.state for k, v in self.planner.intents.items()}}
+
+    def on_signal(self, signal: Signal) -> None:
+        """Keep an approved signal until its decision (sent right after it by risk)."""
+        self.signals[signal.signal_id] = signal
+
+    def on_risk_decision(self, decision: RiskDecision) -> None:
+        """Open an approved entry, or close the symbol's position for an exit."""
+        signal = self.signals.pop(decision.signal_id)
+        now = self.context.now_ns()
+        if signal.direction is Direction.EXIT:
+            self._act(
+                self.planner.exit(signal.symbol, reason=signal.reason, leg=Leg.EXIT, now_ns=now)
+            )
+        else:
+            self._act(self.planner.open(signal, decision.size, position_id_for(signal.signal_id)))
+
+    def on_position_ready(self, msg: PositionReady) -> None:
+        """The position actor listens: place its entry."""
+        self._act(self.planner.position_ready(msg.position_id, now_ns=self.context.now_ns()))
+
+    def on_entry_timed_out(self, msg: EntryTimedOut) -> None:
+        """Cancel or reprice a stale entry."""
+        self._act(
+            self.planner.on_timeout(msg.position_id, msg.generation, now_ns=self.context.now_ns())
+        )
+
+    def on_top_of_book(self, top: TopOfBook) -> None:
+        """Place entries waiting for a price."""
+        self._act(self.planner.on_top(top, now_ns=self.context.now_ns()))
+
+    def on_order_accepted(self, ev: OrderAccepted) -> None:
+        """Mark the entry as resting."""
+        self.planner.on_accepted(ev.client_order_id)
+
+    def on_order_rejected(self, ev: OrderRejected) -> None:
+        """Reprice a post-only entry or give it up."""
+        self.context.log.info(
+            "%s: %s rejected: %s", self.context.actor_id, ev.client_order_id, ev.reason_code
+        )
+        self._act(self.planner.on_rejected(ev, now_ns=self.context.now_ns()))
+
+    def on_order_cancelled(self, ev: OrderCancelled) -> None:
+        """Replace a repriced entry, or end it."""
+        self._act(self.planner.on_cancelled(ev, now_ns=self.context.now_ns()))
+
+    def on_order_filled(self, ev: OrderFilled) -> None:
+        """Protect a new position; clean up once it is flat."""
+        self._act(self.planner.on_filled(ev, now_ns=self.context.now_ns()))
+
+    def on_kill_switch_triggered(self, ev: KillSwitchTriggered) -> None:
+        """Cancel every order and close every position."""
+        self._act(self.planner.flatten(f"kill switch: {ev.reason}", now_ns=self.context.now_ns()))
+
+    def on_flatten(self, cmd: Flatten) -> None:
+        """Operator flatten (all symbols, or one)."""
+        now = self.context.now_ns()
+        if cmd.symbol is None:
+            self._act(self.planner.flatten(cmd.reason, now_ns=now))
+        else:
+            self._act(self.planner.exit(cmd.symbol, reason=cmd.reason, leg=Leg.FLATTEN, now_ns=now))
+
+    def _act(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, PlaceOrder | CancelOrder | CancelAllOrders):
+                self.context.send(GATEWAY_ID, action)
+            elif isinstance(action, EntryAbandoned):
+                self.context.log.info(
+                    "%s: entry %s abandoned: %s",
+                    self.context.actor_id,
+                    action.position_id,
+                    action.reason,
+                )
+                self.context.publish(action, key=action.symbol)
+            elif isinstance(action, StartPosition):
+                self.context.start_child(TRADING_ID, self.position_spec(action))
+            elif isinstance(action, StopPosition):
+                self.context.stop_child(TRADING_ID, position_actor_id(action.position_id))
+            elif isinstance(action, ArmTimeout):
+                self.context.schedule(
+                    action.delay_ns, EntryTimedOut(action.position_id, action.generation)
+                )

@@ -1,0 +1,353 @@
+"""The dynamic trading actors: Position[id] and Hedge[id], children of the trading supervisor.
+
+A position actor starts when an entry is approved, subscribes to its own order events (the
+gateway keys them by ``position_id``), tells execution it is ready, and from the first fill
+publishes ``PositionOpened``/``PositionChanged``/``PositionClosed`` with exact PnL, fees and
+funding. It watches its price and starts hedge actors when :class:`HedgeTrigger` says so.
+It stops itself when flat. A hedge actor enters in chunks on the runtime clock, takes its
+profit, and closes when its parent closes or the kill switch trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from actors._actor import Actor
+from actors._specs import ChildSpec, Restart
+from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, mid_price
+from actors.trading._ids import (
+    EXECUTION_ID,
+    GATEWAY_ID,
+    TRADING_ID,
+    Leg,
+    hedge_actor_id,
+    leg_of,
+)
+from actors.trading._internal import ChunkDue, PositionReady
+from actors.trading._ledger import PositionLedger
+from messages import (
+    Contracts,
+    CorrelationUpdated,
+    FundingRate,
+    HedgeClosed,
+    HedgeOpened,
+    KillSwitchTriggered,
+    MarkPrice,
+    OrderCancelled,
+    OrderFilled,
+    PlaceOrder,
+    PositionChanged,
+    PositionClosed,
+    PositionOpened,
+    Product,
+    Signal,
+    TopOfBook,
+    UnixNanos,
+)
+from messages.settings import HedgeSettings
+
+__all__ = ["HedgeActor", "PositionActor"]
+
+_CLOSE_REASONS = {
+    Leg.STOP: "stop",
+    Leg.TARGET: "target",
+    Leg.EXIT: "exit signal",
+    Leg.FLATTEN: "flatten",
+}
+_NS = 1_000_000_000
+
+
+class PositionActor(Actor):
+    """Position[id]: the ledger of one position, its events, and its hedge trigger."""
+
+    def __init__(
+        self,
+        *,
+        position_id: str,
+        signal: Signal,
+        products: Mapping[str, Product],
+        hedge: HedgeSettings,
+        symbols: tuple[str, ...],
+    ) -> None:
+        self.position_id, self.signal, self.symbol = position_id, signal, signal.symbol
+        self.products, self.hedge_settings = dict(products), hedge
+        self.ledger = PositionLedger(products[signal.symbol].contract_value)
+        self.trigger = HedgeTrigger(
+            hedge, products, position_id=position_id, symbol=signal.symbol, symbols=symbols
+        )
+        self.opened = False
+        self.mark: Decimal | None = None
+        self.tops: dict[str, TopOfBook] = {}
+        self.correlation: CorrelationUpdated | None = None
+        self.held: dict[str, str] = {}
+        self.hedged: dict[str, str] = {}
+
+    def on_start(self) -> None:
+        """Subscribe to own orders, prices, correlations, positions, hedges; then be ready."""
+        self.context.subscribe(OrderFilled, key=self.position_id)
+        self.context.subscribe(MarkPrice, key=self.symbol)
+        self.context.subscribe(FundingRate, key=self.symbol)
+        for kind in (
+            TopOfBook,
+            CorrelationUpdated,
+            PositionOpened,
+            PositionClosed,
+            HedgeOpened,
+            HedgeClosed,
+        ):
+            self.context.subscribe(kind)
+        self.context.send(EXECUTION_ID, PositionReady(self.position_id))
+
+    def describe(self) -> dict[str, object]:
+        """Size, entry, PnL."""
+        return {
+            "symbol": self.symbol,
+            "size": self.ledger.size,
+            "entry": str(self.ledger.entry_price),
+            "realised": str(self.ledger.realised_pnl),
+            "fees": str(self.ledger.fees),
+            "hedges": self.trigger.opened,
+        }
+
+    def on_order_filled(self, fill: OrderFilled) -> None:
+        """Book the fill and publish the position's new state."""
+        if self.ledger.apply_fill(fill):
+            self.context.publish(self._event(fill), key=self.position_id)
+            if self.ledger.size == 0:
+                self.context.stop_self()
+
+    def on_mark_price(self, ev: MarkPrice) -> None:
+        """Keep the mark funding is exchanged at."""
+        self.mark = ev.price
+
+    def on_funding_rate(self, ev: FundingRate) -> None:
+        """Exchange funding on the open size at the last mark."""
+        if self.ledger.size and self.mark is not None:
+            self.ledger.apply_funding(self.mark, ev.rate)
+            self.context.publish(self._changed("funding", ev.ts_event), key=self.position_id)
+
+    def on_top_of_book(self, top: TopOfBook) -> None:
+        """Keep tops; on our symbol's price, maybe start a hedge."""
+        self.tops[top.symbol] = top
+        price = mid_price(top) if top.symbol == self.symbol else None
+        if price is None:
+            return
+        busy = set(self.held.values()) | set(self.hedged.values())
+        plan = self.trigger.check(
+            self.ledger,
+            stop_price=self.signal.stop_price,
+            price=price,
+            tops=self.tops,
+            correlation=self.correlation,
+            busy=busy,
+        )
+        if plan is not None:
+            self._start_hedge(plan)
+
+    def on_correlation_updated(self, ev: CorrelationUpdated) -> None:
+        """Keep the latest correlations."""
+        self.correlation = ev
+
+    def on_position_opened(self, ev: PositionOpened) -> None:
+        """Track symbols the strategy holds (no hedge there)."""
+        self.held[ev.position_id] = ev.symbol
+
+    def on_position_closed(self, ev: PositionClosed) -> None:
+        """That symbol is free."""
+        self.held.pop(ev.position_id, None)
+
+    def on_hedge_opened(self, ev: HedgeOpened) -> None:
+        """Track symbols hedges hold."""
+        self.hedged[ev.hedge_id] = ev.symbol
+
+    def on_hedge_closed(self, ev: HedgeClosed) -> None:
+        """That hedge's symbol is free."""
+        self.hedged.pop(ev.hedge_id, None)
+
+    def _start_hedge(self, plan: HedgePlan) -> None:
+        self.hedged[plan.hedge_id] = plan.symbol
+        interval = self.hedge_settings.chunk_interval_s * _NS
+        product, settings = self.products[plan.symbol], self.hedge_settings
+        top = self.tops.get(plan.symbol)
+        self.context.start_child(
+            TRADING_ID,
+            ChildSpec(
+                actor_id=hedge_actor_id(plan.hedge_id),
+                factory=lambda: HedgeActor(
+                    plan=plan, settings=settings, product=product, interval_ns=interval, top=top
+                ),
+                restart=Restart.TRANSIENT,
+            ),
+        )
+
+    def _event(self, fill: OrderFilled) -> PositionOpened | PositionChanged | PositionClosed:
+        led, now = self.ledger, UnixNanos(self.context.now_ns())
+        if led.size == 0:
+            return PositionClosed(
+                ts_event=fill.ts_event,
+                ts_init=now,
+                position_id=self.position_id,
+                symbol=self.symbol,
+                entry_price=led.average_entry(),
+                exit_price=led.average_exit(),
+                realised_pnl=led.realised_pnl,
+                fees=led.fees,
+                funding=led.funding,
+                reason=_CLOSE_REASONS.get(leg_of(fill.client_order_id), "fill"),
+            )
+        if not self.opened:
+            self.opened = True
+            assert led.entry_price is not None
+            return PositionOpened(
+                ts_event=fill.ts_event,
+                ts_init=now,
+                position_id=self.position_id,
+                symbol=self.symbol,
+                size=Contracts(led.size),
+                entry_price=led.entry_price,
+                stop_price=self.signal.stop_price,
+                take_profit_price=self.signal.take_profit_price,
+                fees=led.fees,
+                signal_id=self.signal.signal_id,
+            )
+        return self._changed("fill", fill.ts_event)
+
+    def _changed(self, reason: str, ts_event: int) -> PositionChanged:
+        led = self.ledger
+        return PositionChanged(
+            ts_event=UnixNanos(ts_event),
+            ts_init=UnixNanos(self.context.now_ns()),
+            position_id=self.position_id,
+            symbol=self.symbol,
+            size=Contracts(led.size),
+            entry_price=led.entry_price or Decimal(0),
+            stop_price=self.signal.stop_price,
+            take_profit_price=self.signal.take_profit_price,
+            realised_pnl=led.realised_pnl,
+            fees=led.fees,
+            funding=led.funding,
+            reason=reason,
+        )
+
+
+class HedgeActor(Actor):
+    """Hedge[id]: chunked entry on the runtime clock, profit take, close with its parent."""
+
+    def __init__(
+        self,
+        *,
+        plan: HedgePlan,
+        settings: HedgeSettings,
+        product: Product,
+        interval_ns: int,
+        top: TopOfBook | None = None,
+    ) -> None:
+        self.runner = HedgeRunner(plan, settings, product)
+        self.plan, self.interval_ns = plan, interval_ns
+        self.top = top
+        self.mark: Decimal | None = None
+
+    def on_start(self) -> None:
+        """Subscribe; publish HedgeOpened; place the first chunk now."""
+        plan = self.plan
+        self.context.subscribe(OrderFilled, key=plan.hedge_id)
+        self.context.subscribe(OrderCancelled, key=plan.hedge_id)
+        self.context.subscribe(TopOfBook, key=plan.symbol)
+        self.context.subscribe(MarkPrice, key=plan.symbol)
+        self.context.subscribe(FundingRate, key=plan.symbol)
+        self.context.subscribe(PositionClosed, key=plan.parent_position_id)
+        self.context.subscribe(KillSwitchTriggered)
+        now = UnixNanos(self.context.now_ns())
+        self.context.publish(
+            HedgeOpened(
+                ts_event=now,
+                ts_init=now,
+                hedge_id=plan.hedge_id,
+                parent_position_id=plan.parent_position_id,
+                symbol=plan.symbol,
+                target_size=Contracts(plan.target_size),
+                chunks=len(plan.chunks),
+                correlation=plan.correlation,
+                reason=plan.reason,
+            ),
+            key=plan.parent_position_id,
+        )
+        self.on_chunk_due(ChunkDue())
+
+    def describe(self) -> dict[str, object]:
+        """Chunks placed, size, PnL."""
+        return {
+            "symbol": self.plan.symbol,
+            "chunks_placed": self.runner.next_chunk,
+            "size": self.runner.ledger.size,
+            "closing": self.runner.closing,
+        }
+
+    def on_chunk_due(self, _: ChunkDue) -> None:
+        """Place the next chunk (or wait an interval while the book is stale)."""
+        orders, more = self.runner.chunk_due(self.top, now_ns=self.context.now_ns())
+        self._send(orders)
+        if more:
+            self.context.schedule(self.interval_ns, ChunkDue())
+
+    def on_order_filled(self, fill: OrderFilled) -> None:
+        """Book the fill; a closing hedge that is flat reports and stops."""
+        self.runner.ledger.apply_fill(fill)
+        self._maybe_done()
+
+    def on_order_cancelled(self, ev: OrderCancelled) -> None:
+        """An IOC remainder was cancelled: a closing hedge tries to close the rest."""
+        if self.runner.closing and leg_of(ev.client_order_id) == Leg.HEDGE_CLOSE:
+            self._send(self.runner.close(self.runner.close_reason, now_ns=self.context.now_ns()))
+        self._maybe_done()
+
+    def on_top_of_book(self, top: TopOfBook) -> None:
+        """Keep the price; take the profit when it is reached."""
+        self.top = top
+        self._send(self.runner.on_price(top, now_ns=self.context.now_ns()))
+
+    def on_mark_price(self, ev: MarkPrice) -> None:
+        """Keep the mark funding is exchanged at."""
+        self.mark = ev.price
+
+    def on_funding_rate(self, ev: FundingRate) -> None:
+        """Exchange funding on the hedge's open size."""
+        if self.runner.ledger.size and self.mark is not None:
+            self.runner.ledger.apply_funding(self.mark, ev.rate)
+
+    def on_position_closed(self, _: PositionClosed) -> None:
+        """The parent closed: close the hedge."""
+        self._close("parent closed")
+
+    def on_kill_switch_triggered(self, _: KillSwitchTriggered) -> None:
+        """Kill switch: close the hedge."""
+        self._close("kill switch")
+
+    def _close(self, reason: str) -> None:
+        self._send(self.runner.close(reason, now_ns=self.context.now_ns()))
+        self._maybe_done()
+
+    def _send(self, orders: list[PlaceOrder]) -> None:
+        for order in orders:
+            self.context.send(GATEWAY_ID, order)
+
+    def _maybe_done(self) -> None:
+        if not self.runner.finished():
+            return
+        led, now = self.runner.ledger, UnixNanos(self.context.now_ns())
+        self.context.publish(
+            HedgeClosed(
+                ts_event=now,
+                ts_init=now,
+                hedge_id=self.plan.hedge_id,
+                parent_position_id=self.plan.parent_position_id,
+                symbol=self.plan.symbol,
+                realised_pnl=led.realised_pnl,
+                fees=led.fees,
+                funding=led.funding,
+                reason=self.runner.close_reason,
+            ),
+            key=self.plan.parent_position_id,
+        )
+        self.context.stop_self()

@@ -1,0 +1,420 @@
+"""EntryPlanner: the order lifecycle of every entry, its protection and its exit (pure logic).
+
+Inputs are the events the gateway reports and the top of book; outputs are *actions*: the
+commands to send to the gateway (``PlaceOrder``, ``CancelOrder``, ``CancelAllOrders``), the
+events to publish (``EntryAbandoned``) and directives for the shell (:class:`StartPosition`,
+:class:`StopPosition`, :class:`ArmTimeout`). No clock: every call takes ``now_ns``.
+
+Life of an entry (settings in ``[execution]``):
+
+1. An approved decision: :class:`StartPosition` (the shell starts the position's actor,
+   which subscribes to its order events, then calls :meth:`EntryPlanner.position_ready`).
+2. A post-only GTC limit order at best bid - ``price_offset_ticks`` (buy) or best ask +
+   offset (sell) from the last synced, fresh ``TopOfBook``; with none, it waits for one.
+   One :class:`ArmTimeout` of ``entry_timeout_s`` starts then.
+3. ``immediate_execution_post_only``: reprice from a newer top of book (or wait for the next
+   one) and place again, at most ``post_only_max_retries`` times, then abandon.
+4. The timeout: ``"cancel"`` cancels the order; ``"reprice"`` cancels it and places the rest
+   at the current top again (at most :data:`MAX_TIMEOUT_REPRICES` times, then cancels).
+5. The first fill places a reduce-only STOP_MARKET at the signal's stop and a reduce-only
+   TAKE_PROFIT_MARKET at its target, each for the full entry size (the exchange clips a
+   reduce-only order to the position, so a partial entry is covered exactly).
+6. An entry that ends with no fill is abandoned (:class:`~messages.EntryAbandoned`
+   and :class:`StopPosition`); a partial one keeps its position and protection.
+7. When the position's fills bring it back to flat, whatever is left (the entry, the stop,
+   the target) is cancelled.
+
+Client order ids come from :func:`~actors.trading._ids.client_order_id` of (position id,
+leg, attempt), so the same intent always yields the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from actors.trading._ids import Leg, client_order_id, opposite
+from messages import (
+    CancelAllOrders,
+    CancelOrder,
+    Contracts,
+    EntryAbandoned,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    OrderType,
+    PlaceOrder,
+    Product,
+    Side,
+    Signal,
+    TimeInForce,
+    TopOfBook,
+    UnixNanos,
+)
+from messages.settings import ExecutionSettings
+
+__all__ = [
+    "MAX_TIMEOUT_REPRICES",
+    "POST_ONLY_REJECT",
+    "Action",
+    "ArmTimeout",
+    "EntryPlanner",
+    "StartPosition",
+    "StopPosition",
+]
+
+MAX_TIMEOUT_REPRICES = 3
+"""Reprices after an entry timeout (``on_entry_timeout = "reprice"``) before it is cancelled."""
+POST_ONLY_REJECT = "immediate_execution_post_only"
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StartPosition:
+    """Directive: start the position actor for an approved entry (runtime-internal)."""
+
+    position_id: str
+    signal: Signal
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class StopPosition:
+    """Directive: stop the actor of a position whose entry never filled (runtime-internal)."""
+
+    position_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTimeout:
+    """Directive: deliver ``EntryTimedOut(position_id, generation)`` after ``delay_ns``."""
+
+    position_id: str
+    generation: int
+    delay_ns: int
+
+
+Action = (
+    PlaceOrder
+    | CancelOrder
+    | CancelAllOrders
+    | EntryAbandoned
+    | StartPosition
+    | (StopPosition | ArmTimeout)
+)
+
+
+@dataclass(slots=True)
+class _Intent:
+    signal: Signal
+    position_id: str
+    side: Side
+    size: int
+    attempt: int = 0
+    retries: int = 0
+    reprices: int = 0
+    generation: int = 0
+    state: str = "starting"
+    entry_coid: str | None = None
+    used_top: TopOfBook | None = None
+    filled: int = 0
+    net: int = 0
+    exits: int = 0
+    protective: list[str] = field(default_factory=list)
+
+
+class EntryPlanner:
+    """Every entry's orders, from approval to flat; one instance behind the execution actor."""
+
+    def __init__(self, settings: ExecutionSettings, products: Mapping[str, Product]) -> None:
+        self.settings = settings
+        self.products = dict(products)
+        self.tops: dict[str, TopOfBook] = {}
+        self.intents: dict[str, _Intent] = {}
+        self.orders: dict[str, tuple[str, str]] = {}
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def open(self, signal: Signal, size: int, position_id: str) -> list[Action]:
+        """An approved entry of ``size`` signed contracts: start its position actor."""
+        if position_id in self.intents or size == 0:
+            return []
+        side = Side.BUY if size > 0 else Side.SELL
+        self.intents[position_id] = _Intent(signal, position_id, side, abs(size))
+        return [StartPosition(position_id, signal, size)]
+
+    def position_ready(self, position_id: str, *, now_ns: int) -> list[Action]:
+        """The position actor listens now: place the entry and arm its timeout."""
+        intent = self.intents.get(position_id)
+        if intent is None or intent.state != "starting":
+            return []
+        timeout = ArmTimeout(position_id, 0, self.settings.entry_timeout_s * _NS)
+        return [*self._place_entry(intent, now_ns, fresh=True), timeout]
+
+    def on_top(self, top: TopOfBook, *, now_ns: int) -> list[Action]:
+        """A new top of book: entries of its symbol waiting for a price are placed now."""
+        self.tops[top.symbol] = top
+        out: list[Action] = []
+        for intent in list(self.intents.values()):
+            if intent.state == "waiting" and intent.signal.symbol == top.symbol:
+                out += self._place_entry(intent, now_ns, fresh=False)
+        return out
+
+    def on_rejected(self, ev: OrderRejected, *, now_ns: int) -> list[Action]:
+        """An order was refused: reprice a post-only entry, else abandon the entry."""
+        intent = self._entry_of(ev.client_order_id)
+        if intent is None:
+            return []
+        if (
+            ev.reason_code == POST_ONLY_REJECT
+            and intent.retries < self.settings.post_only_max_retries
+        ):
+            intent.retries += 1
+            return self._place_entry(intent, now_ns, fresh=False)
+        why = f"entry rejected: {ev.reason_code}" + (
+            f" after {intent.retries} reprices" if ev.reason_code == POST_ONLY_REJECT else ""
+        )
+        return self._entry_over(intent, why, now_ns)
+
+    def on_filled(self, ev: OrderFilled, *, now_ns: int) -> list[Action]:
+        """Count a fill; the first entry fill protects the position; flat cancels the rest."""
+        owner = self.orders.get(ev.client_order_id)
+        if owner is None:
+            return []
+        intent = self.intents.get(owner[0])
+        if intent is None:
+            return []
+        intent.net += ev.size if ev.side is Side.BUY else -ev.size
+        out: list[Action] = []
+        if owner[1] == Leg.ENTRY:
+            intent.filled += ev.size
+            if not intent.protective:
+                out += self._protect(intent, now_ns)
+            if ev.leaves_size == 0:
+                intent.state = "done"
+        elif intent.net == 0:
+            out += self._cancel_rest(intent, now_ns)
+            del self.intents[intent.position_id]
+        return out
+
+    def on_cancelled(self, ev: OrderCancelled, *, now_ns: int) -> list[Action]:
+        """An entry order closed unfilled or part filled: place the rest again or end it."""
+        intent = self._entry_of(ev.client_order_id)
+        if intent is None:
+            return []
+        if intent.state == "repricing":
+            return self._place_entry(intent, now_ns, fresh=False)
+        return self._entry_over(intent, f"entry cancelled: {ev.reason}", now_ns)
+
+    def on_timeout(self, position_id: str, generation: int, *, now_ns: int) -> list[Action]:
+        """The entry rested ``entry_timeout_s`` unfilled: cancel it, or cancel and reprice."""
+        intent = self.intents.get(position_id)
+        if intent is None or generation != intent.generation:
+            return []
+        if intent.state == "waiting":
+            return self._entry_over(intent, "entry timeout without a usable top of book", now_ns)
+        if intent.state not in ("placing", "resting") or intent.entry_coid is None:
+            return []
+        reprice = (
+            self.settings.on_entry_timeout == "reprice" and intent.reprices < MAX_TIMEOUT_REPRICES
+        )
+        intent.state = "repricing" if reprice else "cancelling"
+        out: list[Action] = [self._cancel(intent.entry_coid, intent.signal.symbol, now_ns)]
+        if reprice:
+            intent.reprices += 1
+            intent.generation += 1
+            delay = self.settings.entry_timeout_s * _NS
+            out.append(ArmTimeout(position_id, intent.generation, delay))
+        return out
+
+    def on_accepted(self, client_order_id: str) -> None:
+        """An order is open on the exchange."""
+        intent = self._entry_of(client_order_id)
+        if intent is not None and intent.state == "placing":
+            intent.state = "resting"
+
+    def exit(self, symbol: str, *, reason: str, leg: str, now_ns: int) -> list[Action]:
+        """Close every position of ``symbol`` (or all when None) at market, reduce-only."""
+        out: list[Action] = []
+        for intent in list(self.intents.values()):
+            if symbol and intent.signal.symbol != symbol:
+                continue
+            if intent.entry_coid is not None and intent.state in ("placing", "resting"):
+                intent.state = "cancelling"
+                out.append(self._cancel(intent.entry_coid, intent.signal.symbol, now_ns))
+            if intent.net != 0:
+                out.append(self._close(intent, leg, now_ns))
+        del reason
+        return out
+
+    def flatten(self, reason: str, *, now_ns: int) -> list[Action]:
+        """Kill switch or operator flatten: cancel every order, close every position."""
+        cancel_all = CancelAllOrders(
+            command_id=f"cancel-all-{now_ns}",
+            ts_init=UnixNanos(now_ns),
+            symbol=None,
+            reason=reason,
+        )
+        for intent in self.intents.values():
+            if intent.state in ("placing", "resting", "repricing", "waiting", "starting"):
+                intent.state = "cancelling"
+        closes = [self._close(i, Leg.FLATTEN, now_ns) for i in self.intents.values() if i.net]
+        waiting = [i for i in self.intents.values() if i.filled == 0 and i.entry_coid is None]
+        ended = [a for i in waiting for a in self._entry_over(i, reason, now_ns)]
+        return [cancel_all, *closes, *ended]
+
+    def held(self, symbol: str) -> int:
+        """Signed contracts the planner's fills hold in ``symbol``."""
+        return sum(i.net for i in self.intents.values() if i.signal.symbol == symbol)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _entry_of(self, coid: str) -> _Intent | None:
+        owner = self.orders.get(coid)
+        if owner is None or owner[1] != Leg.ENTRY:
+            return None
+        intent = self.intents.get(owner[0])
+        return intent if intent is not None and intent.entry_coid == coid else None
+
+    def _usable(self, top: TopOfBook | None, side: Side) -> Decimal | None:
+        if top is None or not top.synced or top.stale:
+            return None
+        return top.best_bid if side is Side.BUY else top.best_ask
+
+    def _place_entry(self, intent: _Intent, now_ns: int, *, fresh: bool) -> list[Action]:
+        top = self.tops.get(intent.signal.symbol)
+        best = self._usable(top, intent.side)
+        if best is None or (not fresh and top is intent.used_top and intent.state != "repricing"):
+            intent.state = "waiting"
+            return []
+        product = self.products[intent.signal.symbol]
+        offset = product.tick_size * self.settings.price_offset_ticks
+        price = best - offset if intent.side is Side.BUY else best + offset
+        if price <= 0:
+            intent.state = "waiting"
+            return []
+        if not fresh:
+            intent.attempt += 1
+        coid = client_order_id(intent.position_id, Leg.ENTRY, intent.attempt)
+        intent.entry_coid, intent.used_top, intent.state = coid, top, "placing"
+        self.orders[coid] = (intent.position_id, Leg.ENTRY)
+        return [
+            self._order(
+                intent,
+                coid,
+                intent.side,
+                intent.size - intent.filled,
+                OrderType.LIMIT,
+                limit=price,
+                stop=None,
+                now_ns=now_ns,
+                post_only=True,
+            )
+        ]
+
+    def _protect(self, intent: _Intent, now_ns: int) -> list[Action]:
+        sig, side = intent.signal, opposite(intent.side)
+        out: list[Action] = []
+        for leg, kind, price in (
+            (Leg.STOP, OrderType.STOP_MARKET, sig.stop_price),
+            (Leg.TARGET, OrderType.TAKE_PROFIT_MARKET, sig.take_profit_price),
+        ):
+            if price is None:
+                continue
+            coid = client_order_id(intent.position_id, leg, 0)
+            self.orders[coid] = (intent.position_id, leg)
+            intent.protective.append(coid)
+            out.append(
+                self._order(
+                    intent,
+                    coid,
+                    side,
+                    intent.size,
+                    kind,
+                    limit=None,
+                    stop=price,
+                    now_ns=now_ns,
+                    reduce_only=True,
+                )
+            )
+        return out
+
+    def _close(self, intent: _Intent, leg: str, now_ns: int) -> PlaceOrder:
+        intent.exits += 1
+        coid = client_order_id(intent.position_id, leg, intent.exits)
+        self.orders[coid] = (intent.position_id, leg)
+        side = Side.SELL if intent.net > 0 else Side.BUY
+        return self._order(
+            intent,
+            coid,
+            side,
+            abs(intent.net),
+            OrderType.MARKET,
+            limit=None,
+            stop=None,
+            now_ns=now_ns,
+            reduce_only=True,
+            tif=TimeInForce.IOC,
+        )
+
+    def _cancel_rest(self, intent: _Intent, now_ns: int) -> list[Action]:
+        coids = list(intent.protective)
+        if intent.entry_coid is not None and intent.state in ("placing", "resting"):
+            coids.append(intent.entry_coid)
+        return [self._cancel(c, intent.signal.symbol, now_ns) for c in coids]
+
+    def _entry_over(self, intent: _Intent, reason: str, now_ns: int) -> list[Action]:
+        intent.state = "done"
+        if intent.filled > 0:
+            return []
+        del self.intents[intent.position_id]
+        abandoned = EntryAbandoned(
+            ts_event=UnixNanos(now_ns),
+            ts_init=UnixNanos(now_ns),
+            signal_id=intent.signal.signal_id,
+            position_id=intent.position_id,
+            symbol=intent.signal.symbol,
+            reason=reason,
+        )
+        return [abandoned, StopPosition(intent.position_id)]
+
+    @staticmethod
+    def _cancel(coid: str, symbol: str, now_ns: int) -> CancelOrder:
+        return CancelOrder(
+            command_id=f"cancel-{coid}",
+            ts_init=UnixNanos(now_ns),
+            client_order_id=coid,
+            symbol=symbol,
+        )
+
+    @staticmethod
+    def _order(
+        intent: _Intent,
+        coid: str,
+        side: Side,
+        size: int,
+        kind: OrderType,
+        *,
+        limit: Decimal | None,
+        stop: Decimal | None,
+        now_ns: int,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        tif: TimeInForce = TimeInForce.GTC,
+    ) -> PlaceOrder:
+        return PlaceOrder(
+            command_id=coid,
+            ts_init=UnixNanos(now_ns),
+            client_order_id=coid,
+            symbol=intent.signal.symbol,
+            side=side,
+            size=Contracts(size),
+            order_type=kind,
+            limit_price=limit,
+            stop_price=stop,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            time_in_force=tif,
+            position_id=intent.position_id,
+        )

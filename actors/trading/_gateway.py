@@ -1,0 +1,379 @@
+"""EngineGateway: orders executed in-process by the simulator's pure matching engine.
+
+The same :class:`~exchange.sim.MatchingEngine` the simulator's servers wrap, called directly
+on the actor's thread with the runtime clock's time, so the whole trading tree runs on the
+deterministic runtime (tests, backtests). It takes ``PlaceOrder``, ``CancelOrder`` and
+``CancelAllOrders`` and publishes what the engine reports, translated to messages:
+``OrderAccepted``/``OrderRejected``/``OrderCancelled``/``OrderFilled`` (keyed by the
+order's ``position_id``, so a position or hedge actor subscribes to its own),
+``EquityUpdated``, ``MarkPrice`` and ``FundingRate`` (keyed by symbol) and, when
+``publish_tops``, ``TopOfBook`` (keyed by symbol) from the engine's market liquidity.
+
+Scripted markets drive it with :class:`MarketStep` and :class:`ApplyFunding`
+(runtime-internal commands, not journaled). Cancelling an order that is already closed is
+a no-op (logged), since cancels are idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from actors._actor import Actor
+from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, SimProduct
+from exchange.sim._model import Filled, FundingApplied, MarkChanged, OrderChanged, WalletChanged
+from messages import (
+    CancelAllOrders,
+    CancelOrder,
+    Contracts,
+    EquityUpdated,
+    FundingRate,
+    MarkPrice,
+    NotionalType,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderType,
+    PlaceOrder,
+    Product,
+    ProductState,
+    Side,
+    TopOfBook,
+    UnixNanos,
+)
+from messages import OrderRejected as OrderRejectedEvent
+
+__all__ = ["USER_ID", "ApplyFunding", "EngineGateway", "MarketStep", "product_of"]
+
+USER_ID = 1
+"""The engine account the bot trades on."""
+_HUNDRED = Decimal(100)
+_TYPES = {
+    OrderType.LIMIT: ("limit_order", None),
+    OrderType.MARKET: ("market_order", None),
+    OrderType.STOP_MARKET: ("market_order", "stop_loss_order"),
+    OrderType.STOP_LIMIT: ("limit_order", "stop_loss_order"),
+    OrderType.TAKE_PROFIT_MARKET: ("market_order", "take_profit_order"),
+    OrderType.TAKE_PROFIT_LIMIT: ("limit_order", "take_profit_order"),
+}
+
+
+def product_of(sim: SimProduct) -> Product:
+    """The :class:`~messages.Product` value of a simulated product."""
+    return Product(
+        product_id=sim.product_id,
+        symbol=sim.symbol,
+        contract_type="perpetual_futures",
+        state=ProductState.LIVE,
+        notional_type=NotionalType.VANILLA,
+        contract_value=sim.contract_value,
+        tick_size=sim.tick_size,
+        maker_fee_rate=sim.maker_rate,
+        taker_fee_rate=sim.taker_rate,
+        funding_interval_s=sim.funding_interval_s,
+        settling_asset="USD",
+        quoting_asset="USD",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStep:
+    """Script: the market of ``symbol`` moves (runtime-internal command to the gateway).
+
+    ``price`` trades ``volume`` contracts and becomes the mark; ``bid``/``ask`` (when given)
+    replace the market's liquidity with one level of ``depth`` contracts each. Prices are
+    quote currency on the tick grid.
+    """
+
+    symbol: str
+    price: Decimal | None = None
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    volume: int = 1
+    depth: int = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyFunding:
+    """Script: exchange funding of ``symbol`` at ``rate_pct`` % of notional (runtime-internal)."""
+
+    symbol: str
+    rate_pct: Decimal
+
+
+class EngineGateway(Actor):
+    """Runs the pure matching engine in-process (one account) and reports in messages."""
+
+    def __init__(
+        self,
+        *,
+        products: Sequence[SimProduct],
+        balance: Decimal,
+        publish_tops: bool = True,
+    ) -> None:
+        self.products = tuple(products)
+        self.balance = balance
+        self.publish_tops = publish_tops
+        self.engine = MatchingEngine(self.products)
+        self.engine.add_account(USER_ID, balance)
+        self.owner: dict[str, str | None] = {}
+        self.command: dict[str, str] = {}
+        self.leaves: dict[int, int] = {}
+        self.tops: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+
+    def on_start(self) -> None:
+        """Publish the starting wallet, so risk knows the equity before the first trade."""
+        account, now = self.engine.accounts[USER_ID], UnixNanos(self._now())
+        wallet = account.wallet(self.engine.marks())
+        self._wallet(WalletChanged(USER_ID, wallet, now))
+
+    def describe(self) -> dict[str, object]:
+        """Wallet balance and open order count."""
+        account = self.engine.accounts[USER_ID]
+        return {"balance": str(account.balance), "open_orders": len(account.open_orders)}
+
+    def wallet_balance(self) -> Decimal:
+        """The engine account's wallet balance, USD (for tests and backtest reports)."""
+        return self.engine.accounts[USER_ID].balance
+
+    # --- commands -------------------------------------------------------------------------
+
+    def on_place_order(self, cmd: PlaceOrder) -> None:
+        """Place ``cmd`` on the engine; publish what it caused, or an OrderRejected."""
+        self.owner[cmd.client_order_id] = cmd.position_id
+        self.command[cmd.client_order_id] = cmd.command_id
+        try:
+            order, events = self.engine.place_order(USER_ID, self._request(cmd), self._now())
+        except OrderRejected as exc:
+            self._publish(cmd.client_order_id, self._rejected(cmd, exc))
+            return
+        self.leaves[order.id] = cmd.size
+        self._emit(events)
+
+    def on_cancel_order(self, cmd: CancelOrder) -> None:
+        """Cancel one open order by client order id; an unknown or closed one is a no-op."""
+        self.command[cmd.client_order_id] = cmd.command_id
+        try:
+            _, events = self.engine.cancel_order(
+                USER_ID, self._now(), client_order_id=cmd.client_order_id
+            )
+        except OrderRejected as exc:
+            self.context.log.info(
+                "%s: cancel %s: %s", self.context.actor_id, cmd.client_order_id, exc.code
+            )
+            return
+        self._emit(events)
+
+    def on_cancel_all_orders(self, cmd: CancelAllOrders) -> None:
+        """Cancel every open order (of one symbol, or all)."""
+        product = self.engine.by_symbol.get(cmd.symbol) if cmd.symbol else None
+        pid = product.product_id if product is not None else None
+        for order in self.engine.accounts[USER_ID].open_orders.values():
+            if order.client_order_id and (pid is None or order.product_id == pid):
+                self.command[order.client_order_id] = cmd.command_id
+        _, events = self.engine.cancel_all(USER_ID, self._now(), product_id=pid)
+        self._emit(events)
+
+    def on_market_step(self, step: MarketStep) -> None:
+        """Apply one scripted market move and publish its consequences."""
+        product = self.engine.by_symbol[step.symbol]
+        ticks = product.ticks_of(step.price) if step.price is not None else None
+        events = self.engine.market_tick(
+            step.symbol,
+            self._now(),
+            trade=(ticks, step.volume, None) if ticks is not None else None,
+            mark_ticks=ticks,
+            bids={product.ticks_of(step.bid): step.depth} if step.bid is not None else None,
+            asks={product.ticks_of(step.ask): step.depth} if step.ask is not None else None,
+        )
+        self._emit(events)
+        account = self.engine.accounts[USER_ID]
+        touched = any(isinstance(e, WalletChanged) for e in events)
+        if not touched and any(p.size for p in account.positions.values()):
+            now = UnixNanos(self._now())
+            self._wallet(WalletChanged(USER_ID, account.wallet(self.engine.marks()), now))
+        self._publish_top(step.symbol)
+
+    def on_apply_funding(self, cmd: ApplyFunding) -> None:
+        """Exchange funding on every open position of the symbol (at the current mark).
+
+        The mark is published first, so ledgers compute funding at the engine's price.
+        """
+        product = self.engine.by_symbol[cmd.symbol]
+        mark = self.engine.mark.get(cmd.symbol, self.engine.last.get(cmd.symbol))
+        if mark is not None:
+            now = UnixNanos(self._now())
+            self.context.publish(
+                MarkPrice(
+                    ts_event=now, ts_init=now, symbol=cmd.symbol, price=product.price_of(mark)
+                ),
+                key=cmd.symbol,
+            )
+        self._emit(self.engine.apply_funding(cmd.symbol, cmd.rate_pct, 0, self._now()))
+
+    # --- translation ----------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return self.context.now_ns()
+
+    def _request(self, cmd: PlaceOrder) -> OrderRequest:
+        product = self.engine.by_symbol[cmd.symbol]
+        order_type, stop_type = _TYPES[cmd.order_type]
+        return OrderRequest(
+            product_id=product.product_id,
+            size=cmd.size,
+            side="buy" if cmd.side is Side.BUY else "sell",
+            order_type=order_type,
+            limit_ticks=product.ticks_of(cmd.limit_price) if cmd.limit_price is not None else None,
+            time_in_force=cmd.time_in_force.value.lower(),
+            post_only=cmd.post_only,
+            reduce_only=cmd.reduce_only,
+            client_order_id=cmd.client_order_id,
+            stop_order_type=stop_type,
+            stop_ticks=product.ticks_of(cmd.stop_price) if cmd.stop_price is not None else None,
+        )
+
+    def _rejected(self, cmd: PlaceOrder, exc: OrderRejected) -> OrderRejectedEvent:
+        now = UnixNanos(self._now())
+        return OrderRejectedEvent(
+            ts_event=now,
+            ts_init=now,
+            command_id=cmd.command_id,
+            client_order_id=cmd.client_order_id,
+            symbol=cmd.symbol,
+            reason_code=exc.code,
+            message=str(exc.context),
+        )
+
+    def _emit(self, events: Sequence[object]) -> None:
+        for event in events:
+            if isinstance(event, OrderChanged):
+                self._order_changed(event)
+            elif isinstance(event, Filled):
+                self._filled(event)
+            elif isinstance(event, WalletChanged):
+                self._wallet(event)
+            elif isinstance(event, MarkChanged):
+                product = self.engine.by_symbol[event.symbol]
+                now = UnixNanos(event.ts_ns)
+                mark = MarkPrice(
+                    ts_event=now,
+                    ts_init=now,
+                    symbol=event.symbol,
+                    price=product.price_of(event.mark_ticks),
+                )
+                self.context.publish(mark, key=event.symbol)
+            elif isinstance(event, FundingApplied):
+                now = UnixNanos(event.ts_ns)
+                rate = FundingRate(
+                    ts_event=now,
+                    ts_init=now,
+                    symbol=event.symbol,
+                    rate=event.rate_pct / _HUNDRED,
+                    next_funding_ns=None,
+                )
+                self.context.publish(rate, key=event.symbol)
+
+    def _order_changed(self, event: OrderChanged) -> None:
+        order, coid = event.order, event.order.client_order_id
+        if coid is None:
+            return
+        now = UnixNanos(event.ts_ns)
+        command_id = self.command.get(coid, coid)
+        if event.action == "create":
+            self._publish(
+                coid,
+                OrderAccepted(
+                    ts_event=now,
+                    ts_init=now,
+                    command_id=command_id,
+                    client_order_id=coid,
+                    order_id=str(order.id),
+                    symbol=order.symbol,
+                ),
+            )
+        elif event.action == "delete" and order.state == "cancelled":
+            self._publish(
+                coid,
+                OrderCancelled(
+                    ts_event=now,
+                    ts_init=now,
+                    command_id=command_id,
+                    client_order_id=coid,
+                    order_id=str(order.id),
+                    symbol=order.symbol,
+                    filled_size=Contracts(order.filled),
+                    reason=order.cancellation_reason or "",
+                ),
+            )
+
+    def _filled(self, event: Filled) -> None:
+        fill = event.fill
+        if fill.client_order_id is None:
+            return
+        product = self.engine.products[fill.product_id]
+        leaves = self.leaves.get(fill.order_id, fill.size) - fill.size
+        self.leaves[fill.order_id] = leaves
+        now = UnixNanos(fill.created_ns)
+        self._publish(
+            fill.client_order_id,
+            OrderFilled(
+                ts_event=now,
+                ts_init=now,
+                fill_id=fill.id,
+                client_order_id=fill.client_order_id,
+                order_id=str(fill.order_id),
+                symbol=fill.symbol,
+                side=Side.BUY if fill.side == "buy" else Side.SELL,
+                price=product.price_of(fill.price_ticks),
+                size=Contracts(fill.size),
+                leaves_size=Contracts(max(0, leaves)),
+                fee=fill.commission,
+                fee_asset="USD",
+                is_maker=fill.role == "maker",
+            ),
+        )
+
+    def _wallet(self, event: WalletChanged) -> None:
+        wallet, now = event.wallet, UnixNanos(event.ts_ns)
+        self.context.publish(
+            EquityUpdated(
+                ts_event=now,
+                ts_init=now,
+                asset="USD",
+                balance=wallet.balance,
+                equity=wallet.balance + wallet.unrealized_pnl,
+                available_margin=wallet.available_balance,
+                unrealised_pnl=wallet.unrealized_pnl,
+            )
+        )
+
+    def _publish(self, coid: str, message: object) -> None:
+        self.context.publish(message, key=self.owner.get(coid))
+
+    def _publish_top(self, symbol: str) -> None:
+        if not self.publish_tops:
+            return
+        book, product = self.engine.books[symbol], self.engine.by_symbol[symbol]
+        bid, ask = book.best_market("buy"), book.best_market("sell")
+        prices = (
+            product.price_of(bid) if bid is not None else None,
+            product.price_of(ask) if ask is not None else None,
+        )
+        self.tops[symbol] = prices
+        now = UnixNanos(self._now())
+        self.context.publish(
+            TopOfBook(
+                ts_event=now,
+                ts_init=now,
+                symbol=symbol,
+                best_bid=prices[0],
+                best_bid_size=Contracts(book.level_size("buy", bid)) if bid is not None else None,
+                best_ask=prices[1],
+                best_ask_size=Contracts(book.level_size("sell", ask)) if ask is not None else None,
+                synced=True,
+                stale=False,
+            ),
+            key=symbol,
+        )

@@ -1,0 +1,86 @@
+"""trading_tree: the trading subtree's ChildSpec, built from settings.
+
+trading           Supervisor one_for_one
+|- gateway        the order gateway (EngineGateway in-process, or a REST gateway)
+|- risk           RiskActor
+|- execution      ExecutionActor
+|- strategy:S     StrategyActor for each symbol S in bot.symbols
+|- position:<id>  PositionActor, dynamic (started by execution), transient
+`- hedge:<id>     HedgeActor, dynamic (started by its position), transient
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from actors._specs import ChildSpec, Restart, SupervisorSpec
+from actors._supervisor import Supervisor
+from actors.trading._actors import ExecutionActor, RiskActor, StrategyActor, strategy_id
+from actors.trading._dynamic import PositionActor
+from actors.trading._execution import StartPosition
+from actors.trading._ids import EXECUTION_ID, RISK_ID, TRADING_ID, position_actor_id
+from messages import Product
+from messages.settings import Settings
+
+__all__ = ["trading_tree"]
+
+_NS = 1_000_000_000
+
+
+def trading_tree(
+    settings: Settings, *, products: Mapping[str, Product], gateway_spec: ChildSpec
+) -> ChildSpec:
+    """Return the ChildSpec of the trading supervisor and its children.
+
+    Args:
+        settings: The bot's settings ([bot] symbols, [strategy], [risk], [execution], [hedge],
+            [supervision]).
+        products: The Product of every traded symbol (and of every hedge instrument).
+        gateway_spec: The order gateway; its actor id must be ``"gateway"``.
+    """
+    symbols = settings.bot.symbols
+    missing = [s for s in symbols if s not in products]
+    if missing:
+        msg = f"trading_tree: no product for {', '.join(missing)}"
+        raise ValueError(msg)
+    products = dict(products)
+
+    def position_spec(start: StartPosition) -> ChildSpec:
+        return ChildSpec(
+            actor_id=position_actor_id(start.position_id),
+            factory=lambda: PositionActor(
+                position_id=start.position_id,
+                signal=start.signal,
+                products=products,
+                hedge=settings.hedge,
+                symbols=symbols,
+            ),
+            restart=Restart.TRANSIENT,
+        )
+
+    children = (
+        ChildSpec(
+            actor_id=RISK_ID, factory=lambda: RiskActor(risk=settings.risk, products=products)
+        ),
+        ChildSpec(
+            actor_id=EXECUTION_ID,
+            factory=lambda: ExecutionActor(
+                execution=settings.execution, products=products, position_spec=position_spec
+            ),
+        ),
+        *(
+            ChildSpec(
+                actor_id=strategy_id(s),
+                factory=lambda s=s: StrategyActor(
+                    symbol=s, strategy=settings.strategy, risk=settings.risk, product=products[s]
+                ),
+            )
+            for s in symbols
+        ),
+        gateway_spec,
+    )
+    sup = settings.supervision
+    spec = SupervisorSpec(
+        max_restarts=sup.max_restarts, within_ns=sup.within_s * _NS, children=children
+    )
+    return ChildSpec(actor_id=TRADING_ID, factory=lambda: Supervisor(spec))

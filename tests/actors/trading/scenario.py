@@ -1,0 +1,234 @@
+"""A scripted trading world on the deterministic runtime: the trading tree over the engine.
+
+``World`` starts ``trading_tree`` with an :class:`EngineGateway` under a DeterministicRuntime,
+records every trading event, and offers one-line steps: move a market, close a candle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from actors import Actor, ChildSpec, DeterministicRuntime, Restart, SupervisorSpec, supervisor
+from actors.trading import GATEWAY_ID, EngineGateway, MarketStep, product_of, trading_tree
+from exchange.sim import default_products
+from messages import (
+    CorrelationUpdated,
+    EntryAbandoned,
+    EquityUpdated,
+    HedgeClosed,
+    HedgeOpened,
+    IndicatorsUpdated,
+    KillSwitchReset,
+    KillSwitchTriggered,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    PositionChanged,
+    PositionClosed,
+    PositionOpened,
+    RiskDecision,
+    Signal,
+    UnixNanos,
+)
+from messages.settings import Settings
+
+START_NS = 1_700_006_400_000_000_000  # 2023-11-15 00:00 UTC: a day boundary
+BALANCE = Decimal(10_000)
+CANDLE_NS = 900 * 1_000_000_000
+ALL_VALID = (
+    "ema_fast",
+    "ema_mid",
+    "ema_slow",
+    "ema_trend",
+    "rsi",
+    "atr",
+    "adx",
+    "pivot_p",
+    "pivot_r1",
+    "pivot_r2",
+    "pivot_s1",
+    "pivot_s2",
+)
+RECORDED = (
+    Signal,
+    RiskDecision,
+    OrderAccepted,
+    OrderRejected,
+    OrderCancelled,
+    OrderFilled,
+    PositionOpened,
+    PositionChanged,
+    PositionClosed,
+    HedgeOpened,
+    HedgeClosed,
+    KillSwitchTriggered,
+    KillSwitchReset,
+    EquityUpdated,
+    EntryAbandoned,
+)
+
+
+class Recorder(Actor):
+    """Subscribes to every trading event and keeps them in order."""
+
+    def __init__(self, log: list[Any]) -> None:
+        self.log = log
+
+    def on_start(self) -> None:
+        for kind in RECORDED:
+            self.context.subscribe(kind)
+
+    def receive(self, message: object) -> Any:
+        self.log.append(message)
+
+
+def indicators(
+    symbol: str,
+    close: str,
+    *,
+    t: int,
+    fast: float,
+    mid: float,
+    slow: float,
+    trend: float = 0.0,
+    rsi: float = 50.0,
+    atr: float = 100.0,
+    r1: float = 1e9,
+    r2: float = 1e9,
+    s1: float = 0.0,
+    s2: float = 0.0,
+    valid: tuple[str, ...] = ALL_VALID,
+) -> IndicatorsUpdated:
+    """One closed candle's indicators (nan where not valid)."""
+
+    def v(name: str, value: float) -> float:
+        return value if name in valid else math.nan
+
+    return IndicatorsUpdated(
+        ts_event=UnixNanos(t + CANDLE_NS),
+        ts_init=UnixNanos(t + CANDLE_NS),
+        symbol=symbol,
+        open_time_ns=UnixNanos(t),
+        close=Decimal(close),
+        ema_fast=v("ema_fast", fast),
+        ema_mid=v("ema_mid", mid),
+        ema_slow=v("ema_slow", slow),
+        ema_trend=v("ema_trend", trend),
+        rsi=v("rsi", rsi),
+        atr=v("atr", atr),
+        adx=v("adx", 25.0),
+        pivot_p=v("pivot_p", 1.0),
+        pivot_r1=v("pivot_r1", r1),
+        pivot_r2=v("pivot_r2", r2),
+        pivot_s1=v("pivot_s1", s1),
+        pivot_s2=v("pivot_s2", s2),
+        valid=valid,
+        bars_seen=300,
+    )
+
+
+def long_candle(t: int, close: str = "70000", **kw: Any) -> IndicatorsUpdated:
+    """BTCUSD candle in a long regime (stop 700 below with ATR 350)."""
+    args: dict[str, Any] = {
+        "fast": 70500.0,
+        "mid": 70000.0,
+        "slow": 69000.0,
+        "trend": 65000.0,
+        "rsi": 65.0,
+        "atr": 350.0,
+        "r1": 72000.0,
+        "r2": 74000.0,
+    }
+    args.update(kw)
+    return indicators("BTCUSD", close, t=t, **args)
+
+
+def short_candle(t: int, close: str = "70000", **kw: Any) -> IndicatorsUpdated:
+    """BTCUSD candle in a short regime."""
+    args: dict[str, Any] = {
+        "fast": 69500.0,
+        "mid": 70000.0,
+        "slow": 71000.0,
+        "trend": 75000.0,
+        "rsi": 35.0,
+        "atr": 350.0,
+        "s1": 68000.0,
+        "s2": 66000.0,
+    }
+    args.update(kw)
+    return indicators("BTCUSD", close, t=t, **args)
+
+
+def correlations(btc_eth: float = 0.8, btc_sol: float = 0.7) -> CorrelationUpdated:
+    """A correlation matrix over BTCUSD, ETHUSD, SOLUSD."""
+    return CorrelationUpdated(
+        ts_event=UnixNanos(START_NS),
+        ts_init=UnixNanos(START_NS),
+        symbols=("BTCUSD", "ETHUSD", "SOLUSD"),
+        matrix=((1.0, btc_eth, btc_sol), (btc_eth, 1.0, 0.6), (btc_sol, 0.6, 1.0)),
+        window=100,
+    )
+
+
+class World:
+    """The trading tree over the in-process engine on a deterministic runtime."""
+
+    def __init__(self, settings: Settings | None = None, **sections: Any) -> None:
+        base = settings or Settings()
+        for name, changes in sections.items():
+            base = replace(base, **{name: replace(getattr(base, name), **changes)})
+        self.settings = base
+        sims = default_products()
+        self.products = {p.symbol: product_of(p) for p in sims}
+        self.log: list[Any] = []
+        gateway = ChildSpec(
+            actor_id=GATEWAY_ID, factory=lambda: EngineGateway(products=sims, balance=BALANCE)
+        )
+        recorder = ChildSpec(actor_id="recorder", factory=lambda: Recorder(self.log))
+        tree = trading_tree(base, products=self.products, gateway_spec=gateway)
+        root = supervisor(
+            "root", SupervisorSpec(children=(recorder, tree)), restart=Restart.PERMANENT
+        )
+        self.runtime = DeterministicRuntime(start_ns=START_NS, seed=7)
+        self.runtime.start_root(root)
+        self.runtime.run_until_idle()
+
+    # --- driving --------------------------------------------------------------------------
+
+    def market(self, symbol: str, bid: str, ask: str, *, price: str | None = None) -> None:
+        """Set the symbol's market to one bid and one ask level; ``price`` trades (and marks)."""
+        self.runtime.inject(
+            GATEWAY_ID,
+            MarketStep(
+                symbol, price=Decimal(price) if price else None, bid=Decimal(bid), ask=Decimal(ask)
+            ),
+        )
+        self.runtime.run_until_idle()
+
+    def send(self, target: str, message: object) -> None:
+        self.runtime.inject(target, message)
+        self.runtime.run_until_idle()
+
+    def candle(self, ev: IndicatorsUpdated) -> None:
+        self.send(f"strategy:{ev.symbol}", ev)
+
+    def advance(self, seconds: float) -> None:
+        self.runtime.advance(int(seconds * 1e9))
+
+    def now(self) -> int:
+        return self.runtime.clock.now_ns()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def of(self, kind: type) -> list[Any]:
+        return [m for m in self.log if isinstance(m, kind)]
+
+    def balance(self) -> Decimal:
+        return self.of(EquityUpdated)[-1].balance
+
+    def close(self) -> None:
+        assert self.runtime.shutdown() == []

@@ -1,0 +1,238 @@
+"""Whole-tree rule paths on the deterministic runtime, against the in-process engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from actors.trading import ApplyFunding, position_actor_id, position_id_for
+from messages import (
+    EntryAbandoned,
+    EquityUpdated,
+    HedgeClosed,
+    HedgeOpened,
+    KillSwitchReset,
+    KillSwitchTriggered,
+    OrderAccepted,
+    OrderFilled,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    ResetKillSwitch,
+    RiskDecision,
+    RiskVerdict,
+    Signal,
+    TopOfBook,
+    UnixNanos,
+)
+from tests.actors.trading.scenario import (
+    BALANCE,
+    CANDLE_NS,
+    START_NS,
+    World,
+    correlations,
+    long_candle,
+    short_candle,
+)
+
+DAY_S = 86_400
+
+
+def make_world(**sections: Any) -> World:
+    w = World(**sections)
+    for sym, bid, ask in (
+        ("BTCUSD", "70000", "70000.5"),
+        ("ETHUSD", "3500", "3500.05"),
+        ("SOLUSD", "150", "150.01"),
+    ):
+        w.market(sym, bid, ask, price=bid)
+    return w
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    w = make_world()
+    yield w
+    w.close()
+
+
+def open_long(w: World, t: int = START_NS) -> PositionOpened:
+    w.candle(long_candle(t))
+    w.market("BTCUSD", "69999", "69999.5")  # the ask comes down to our bid: a maker fill
+    return w.of(PositionOpened)[-1]
+
+
+def wallet_equals_ledgers(w: World) -> None:
+    nets = [c.realised_pnl - c.fees + c.funding for c in w.of(PositionClosed)]
+    nets += [h.realised_pnl - h.fees + h.funding for h in w.of(HedgeClosed)]
+    assert w.balance() - BALANCE == sum(nets, Decimal(0))
+
+
+def test_long_entry_target_hit_pnl_equals_wallet(world: World) -> None:
+    world.candle(long_candle(START_NS))
+    decision = world.of(RiskDecision)[-1]
+    assert decision.decision is RiskVerdict.RESIZED and decision.size == 142
+    placed = world.of(OrderAccepted)[-1]
+    assert placed.client_order_id.endswith("-E0")
+    opened = open_long(world)
+    assert opened.size == 142 and opened.entry_price == Decimal("69999.5")
+    assert opened.stop_price == Decimal(69300) and opened.take_profit_price == Decimal(71400)
+    world.send("gateway", ApplyFunding("BTCUSD", Decimal("0.01")))
+    world.market("BTCUSD", "71400", "71400.5", price="71400")
+    closed = world.of(PositionClosed)[-1]
+    assert closed.reason == "target"
+    assert closed.realised_pnl == 142 * Decimal("0.001") * (Decimal(71400) - Decimal("69999.5"))
+    assert closed.funding < 0
+    assert [f.is_maker for f in world.of(OrderFilled)] == [True, False]
+    wallet_equals_ledgers(world)
+
+
+def test_short_entry_stop_hit(world: World) -> None:
+    world.candle(short_candle(START_NS))
+    assert world.of(Signal)[-1].stop_price == Decimal(70700)
+    world.market("BTCUSD", "70001", "70001.5")  # bid rises to our ask 70001: filled
+    assert world.of(PositionOpened)[-1].size < 0
+    world.market("BTCUSD", "70700", "70700.5", price="70700")
+    closed = world.of(PositionClosed)[-1]
+    assert closed.reason == "stop" and closed.realised_pnl < 0
+    wallet_equals_ledgers(world)
+
+
+def test_opposite_cross_exit_closes_at_market(world: World) -> None:
+    open_long(world)
+    world.candle(long_candle(START_NS + CANDLE_NS))  # still aligned: nothing
+    world.candle(long_candle(START_NS + 2 * CANDLE_NS, fast=69900.0))  # fast below mid
+    assert world.of(Signal)[-1].direction.value == "EXIT"
+    closed = world.of(PositionClosed)[-1]
+    assert closed.reason == "exit signal"
+    wallet_equals_ledgers(world)
+
+
+def test_one_signal_per_regime_and_per_symbol_refusal(world: World) -> None:
+    world.candle(long_candle(START_NS))
+    world.candle(long_candle(START_NS + CANDLE_NS))
+    assert len(world.of(Signal)) == 1
+    world.candle(long_candle(START_NS + 2 * CANDLE_NS, rsi=75.0))  # regime ends
+    world.candle(long_candle(START_NS + 3 * CANDLE_NS))  # and starts again
+    decision = world.of(RiskDecision)[-1]
+    assert decision.decision is RiskVerdict.REJECTED
+    assert decision.reason.startswith("max_positions_per_symbol")
+
+
+def test_post_only_reject_reprices_from_new_top(world: World) -> None:
+    stale = TopOfBook(
+        ts_event=UnixNanos(START_NS),
+        ts_init=UnixNanos(START_NS),
+        symbol="BTCUSD",
+        best_bid=Decimal(70001),
+        best_bid_size=None,
+        best_ask=Decimal("70001.5"),
+        best_ask_size=None,
+        synced=True,
+        stale=False,
+    )
+    world.send("execution", stale)
+    world.candle(long_candle(START_NS))
+    rejected = world.of(OrderRejected)
+    assert [r.reason_code for r in rejected] == ["immediate_execution_post_only"]
+    world.market("BTCUSD", "69999.5", "70000")
+    accepted = world.of(OrderAccepted)[-1]
+    assert accepted.client_order_id.endswith("-E1")
+    world.market("BTCUSD", "69998", "69999")
+    assert world.of(PositionOpened)[-1].entry_price == Decimal(69999)
+
+
+def test_unfilled_entry_times_out_and_frees_the_slot() -> None:
+    w = make_world(execution={"entry_timeout_s": 60})
+    try:
+        w.candle(long_candle(START_NS))
+        w.advance(61)
+        abandoned = w.of(EntryAbandoned)
+        assert len(abandoned) == 1 and "cancelled" in abandoned[0].reason
+        w.candle(long_candle(START_NS + CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 2 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].decision is not RiskVerdict.REJECTED
+    finally:
+        w.close()
+
+
+def test_hedge_chunks_profit_take_and_rehedge() -> None:
+    w = make_world(
+        hedge={
+            "trigger_stop_fraction": 0.3,
+            "rehedge_step_fraction": 0.2,
+            "max_hedges_per_position": 2,
+        }
+    )
+    try:
+        opened = open_long(w)
+        w.send(position_actor_id(opened.position_id), correlations())
+        w.market("ETHUSD", "3500", "3500.05")
+        w.market("BTCUSD", "69780", "69780.5")  # adverse 219.25 >= 0.3 x 699.5
+        hedge = w.of(HedgeOpened)[-1]
+        assert hedge.symbol == "ETHUSD" and hedge.target_size == -141 and hedge.chunks == 3
+        t0 = w.now()
+        w.advance(60)
+        w.advance(60)
+        chunks = [f for f in w.of(OrderFilled) if f.symbol == "ETHUSD"]
+        assert [f.size for f in chunks] == [47, 47, 47]
+        assert [f.ts_event - t0 for f in chunks] == [0, 60_000_000_000, 120_000_000_000]
+        w.market("ETHUSD", "3460", "3460.05")  # the short hedge gains > 1 %
+        assert w.of(HedgeClosed)[-1].reason == "profit taken"
+        w.market("BTCUSD", "69640", "69640.5")  # adverse 359.25 >= 0.5 x 699.5
+        assert len(w.of(HedgeOpened)) == 2
+        w.market("BTCUSD", "69500", "69500.5")
+        assert len(w.of(HedgeOpened)) == 2  # at most two hedges
+        w.market("BTCUSD", "69300", "69300.5", price="69300")  # stop: the hedge closes too
+        assert w.of(PositionClosed)[-1].reason == "stop"
+        assert w.of(HedgeClosed)[-1].reason == "parent closed"
+        wallet_equals_ledgers(w)
+    finally:
+        w.close()
+
+
+def test_kill_switch_latches_flattens_and_resumes() -> None:
+    w = make_world(risk={"max_drawdown_pct": Decimal("0.5")}, hedge={"enabled": False})
+    try:
+        open_long(w)
+        w.market("BTCUSD", "69600", "69600.5", price="69600")
+        assert len(w.of(KillSwitchTriggered)) == 1
+        assert w.of(PositionClosed)[-1].reason == "flatten"
+        w.candle(long_candle(START_NS + CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 2 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].reason.startswith("kill_switch")
+        w.send(
+            "risk", ResetKillSwitch(command_id="op-1", ts_init=UnixNanos(w.now()), reason="checked")
+        )
+        assert w.of(KillSwitchReset)[-1].command_id == "op-1"
+        w.candle(long_candle(START_NS + 3 * CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 4 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].decision is not RiskVerdict.REJECTED
+        wallet_equals_ledgers(w)
+    finally:
+        w.close()
+
+
+def test_daily_loss_blocks_until_next_utc_day() -> None:
+    w = make_world(risk={"daily_loss_pct": Decimal("0.5")}, hedge={"enabled": False})
+    try:
+        open_long(w)
+        w.market("BTCUSD", "69300", "69300.5", price="69300")
+        assert w.of(PositionClosed)[-1].reason == "stop"
+        assert w.of(EquityUpdated)[-1].balance < BALANCE * Decimal("0.995")
+        w.candle(long_candle(START_NS + CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 2 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].reason.startswith("daily_loss")
+        w.advance(DAY_S)
+        w.candle(long_candle(START_NS + 3 * CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 4 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].decision is not RiskVerdict.REJECTED
+    finally:
+        w.close()
+
+
+def test_position_id_is_deterministic() -> None:
+    assert position_id_for("BTCUSD-1-LONG") == position_id_for("BTCUSD-1-LONG")

@@ -1,0 +1,188 @@
+"""The pure trading logic, without a runtime: ids, signals, sizing, ledger, hedges."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from actors.trading import (
+    HedgeTrigger,
+    Leg,
+    PositionLedger,
+    RiskManager,
+    SignalRules,
+    chunk_sizes,
+    client_order_id,
+    leg_of,
+)
+from exchange.sim import default_products
+from messages import Direction, EquityUpdated, Side, UnixNanos
+from messages.settings import Settings
+from tests.actors.trading.scenario import START_NS, correlations, long_candle, short_candle
+
+PRODUCTS = {
+    p.symbol: p
+    for p in (
+        __import__("actors.trading", fromlist=["product_of"]).product_of(s)
+        for s in default_products()
+    )
+}
+SETTINGS = Settings()
+
+
+def equity(value: str, t: int = START_NS) -> EquityUpdated:
+    v = Decimal(value)
+    return EquityUpdated(
+        ts_event=UnixNanos(t),
+        ts_init=UnixNanos(t),
+        asset="USD",
+        balance=v,
+        equity=v,
+        available_margin=v,
+        unrealised_pnl=Decimal(0),
+    )
+
+
+@given(
+    st.text(min_size=1, max_size=80),
+    st.sampled_from(list(vars(Leg).values())[2:9]),
+    st.integers(0, 999_999),
+)
+def test_client_order_id_is_short_deterministic_and_names_its_leg(
+    intent: str, leg: str, attempt: int
+) -> None:
+    coid = client_order_id(intent, leg, attempt)
+    assert len(coid) <= 32 and coid == client_order_id(intent, leg, attempt)
+    assert leg_of(coid) == leg
+    assert coid != client_order_id(intent, leg, attempt + 1)
+
+
+def test_signal_rules_gate_on_validity_and_pivots() -> None:
+    rules = SignalRules("BTCUSD", SETTINGS.strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    invalid = long_candle(START_NS, valid=("ema_fast", "ema_mid"))
+    assert rules.on_indicators(invalid, held=0, now_ns=START_NS) is None
+    near_r1 = long_candle(START_NS, r1=70300.0)  # 0.43 % below R1
+    assert rules.on_indicators(near_r1, held=0, now_ns=START_NS) is None
+    above_r1 = long_candle(START_NS, r1=69000.0, r2=70300.0)  # R2 is the next one
+    assert rules.on_indicators(above_r1, held=0, now_ns=START_NS) is None
+    free = long_candle(START_NS, r1=69000.0, r2=69500.0)  # above R2: no resistance
+    signal = rules.on_indicators(free, held=0, now_ns=START_NS)
+    assert signal is not None and signal.direction is Direction.LONG
+
+
+def test_signal_rules_rsi_bounds_and_trend_filter() -> None:
+    rules = SignalRules("BTCUSD", SETTINGS.strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    assert rules.on_indicators(long_candle(0, rsi=70.0), held=0, now_ns=0) is None
+    assert rules.on_indicators(long_candle(0, trend=71000.0), held=0, now_ns=0) is None
+    assert rules.on_indicators(short_candle(0, rsi=30.0), held=0, now_ns=0) is None
+    short = rules.on_indicators(short_candle(0, rsi=40.0), held=0, now_ns=0)
+    assert short is not None and short.stop_price == Decimal(70700)
+    assert short.take_profit_price == Decimal(68600)
+
+
+def test_stop_distance_rounds_up_to_a_tick() -> None:
+    rules = SignalRules("BTCUSD", SETTINGS.strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    signal = rules.on_indicators(long_candle(0, atr=350.1), held=0, now_ns=0)
+    assert signal is not None and signal.stop_price == Decimal("69299.5")
+
+
+@given(st.decimals(1000, 1_000_000, places=2), st.integers(1000, 100_000), st.integers(1, 5000))
+def test_sizing_never_risks_more_than_the_cap(eq: Decimal, price: int, stop_gap: int) -> None:
+    risk = RiskManager(SETTINGS.risk, PRODUCTS)
+    risk.on_equity(equity(str(eq)), now_ns=START_NS)
+    signal = long_candle(START_NS)
+    rules = SignalRules("BTCUSD", SETTINGS.strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    sig = rules.on_indicators(signal, held=0, now_ns=0)
+    assert sig is not None
+    from dataclasses import replace
+
+    sig = replace(sig, price=Decimal(price), stop_price=Decimal(price - stop_gap))
+    decision = risk.decide(sig, "p1", now_ns=START_NS)
+    cv = Decimal("0.001")
+    if decision.size:
+        assert decision.size * stop_gap * cv <= eq * Decimal("0.015")
+        assert decision.size * price * cv <= eq
+    else:
+        assert decision.reason.startswith("min_size")
+
+
+def test_drawdown_latches_until_reset() -> None:
+    risk = RiskManager(SETTINGS.risk, PRODUCTS)
+    assert risk.on_equity(equity("10000"), now_ns=START_NS) is None
+    tripped = risk.on_equity(equity("9000"), now_ns=START_NS)
+    assert tripped is not None and tripped.peak_equity == Decimal(10000)
+    assert risk.on_equity(equity("8000"), now_ns=START_NS) is None  # latched: once
+    assert risk.killed
+    risk.reset_kill_switch("c1", "ok", now_ns=START_NS)
+    assert not risk.killed and risk.peak == Decimal(8000)
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(1, 50), st.integers(1, 2000)), min_size=1, max_size=30
+    )
+)
+def test_ledger_matches_a_replay_of_cash_flows(fills: list[tuple[bool, int, int]]) -> None:
+    cv = Decimal("0.01")
+    ledger = PositionLedger(cv)
+    for buy, size, ticks in fills:
+        ledger.apply(Side.BUY if buy else Side.SELL, size, Decimal(ticks) / 2, Decimal("0.1"))
+    # Close at a final price: realised total == -(sum of signed cash flows) x cv.
+    final = Decimal(777)
+    if ledger.size:
+        ledger.apply(
+            Side.SELL if ledger.size > 0 else Side.BUY, abs(ledger.size), final, Decimal(0)
+        )
+    cash = sum(
+        (Decimal(ticks) / 2 * (size if buy else -size) for buy, size, ticks in fills), Decimal(0)
+    )
+    net_size = sum(size if buy else -size for buy, size, _ in fills)
+    cash += final * -net_size
+    assert ledger.size == 0
+    # Exact up to the average entry's 28-digit division (the exchange books the same way).
+    assert abs(ledger.realised_pnl - (-cash * cv)) < Decimal("1e-20")
+    assert ledger.fees == Decimal("0.1") * len(fills)
+
+
+@given(st.integers(0, 10_000), st.integers(1, 20))
+def test_chunks_sum_to_total(total: int, chunks: int) -> None:
+    sizes = chunk_sizes(total, chunks)
+    assert sum(sizes) == total and len(sizes) <= chunks
+    assert not sizes or max(sizes) - min(sizes) <= 1
+
+
+def test_hedge_trigger_skips_held_and_stale_symbols() -> None:
+    trigger = HedgeTrigger(
+        SETTINGS.hedge, PRODUCTS, position_id="p1", symbol="BTCUSD", symbols=SETTINGS.bot.symbols
+    )
+    ledger = PositionLedger(Decimal("0.001"))
+    ledger.apply(Side.BUY, 100, Decimal(70000), Decimal(0))
+    from messages import TopOfBook
+
+    def top(sym: str, bid: str, ask: str, *, stale: bool = False) -> TopOfBook:
+        return TopOfBook(
+            ts_event=UnixNanos(0),
+            ts_init=UnixNanos(0),
+            symbol=sym,
+            best_bid=Decimal(bid),
+            best_bid_size=None,
+            best_ask=Decimal(ask),
+            best_ask_size=None,
+            synced=True,
+            stale=stale,
+        )
+
+    tops = {
+        "ETHUSD": top("ETHUSD", "3500", "3500.05", stale=True),
+        "SOLUSD": top("SOLUSD", "150", "150.02"),
+    }
+    args = {"stop_price": Decimal(69300), "tops": tops, "correlation": correlations()}
+    assert trigger.check(ledger, price=Decimal(69700), busy=set(), **args) is None  # < 0.5
+    plan = trigger.check(ledger, price=Decimal(69600), busy=set(), **args)
+    assert plan is not None and plan.symbol == "SOLUSD" and plan.side is Side.SELL
+    assert plan.target_size == -23  # 0.5 x 100 x 0.001 x 69600 / 150.01 = 23.2
+    assert trigger.check(ledger, price=Decimal(69600), busy={"SOLUSD"}, **args) is None
+    assert math.isclose(float(trigger.level()), 1.0)
