@@ -78,6 +78,11 @@ def market_tree(
     timing = MarketTiming(settings, clock_speed=clock_speed)
     sup = settings.supervision
     shutdown_ns = sup.shutdown_timeout_ms * _MS
+    # A feed may be inside one REST call (with its retries) when asked to stop; give it the
+    # whole call's budget rather than abandoning it mid-request.
+    ex = settings.exchange
+    rest_call_ns = (ex.rest_timeout_ms * (ex.max_retries + 1) + ex.backoff_max_ms) * _MS
+    feed_shutdown_ns = max(shutdown_ns, rest_call_ns)
     channels = {s: BookChannel(s, max_pending=max_pending_book_messages) for s in symbols}
     rest = rest_factory(rest_url, settings.exchange)
     strategy = settings.strategy
@@ -113,7 +118,7 @@ def market_tree(
                     tick_ns=timing.tick_ns,
                     health_ns=timing.health_ns,
                 ),
-                shutdown_timeout_ns=shutdown_ns,
+                shutdown_timeout_ns=feed_shutdown_ns,
             ),
             ChildSpec(
                 actor_id=indicators_id(symbol),
@@ -154,5 +159,7 @@ def market_tree(
         children=tuple(children),
     )
     return ChildSpec(
-        actor_id=MARKET_ID, factory=lambda: Supervisor(spec), shutdown_timeout_ns=shutdown_ns
+        actor_id=MARKET_ID,
+        factory=lambda: Supervisor(spec),
+        shutdown_timeout_ns=feed_shutdown_ns + shutdown_ns,
     )

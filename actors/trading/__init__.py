@@ -9,13 +9,7 @@ See docs/trading.md for the exact rules.
 
 from actors.trading._actors import ExecutionActor, RiskActor, StrategyActor, strategy_id
 from actors.trading._dynamic import HedgeActor, PositionActor
-from actors.trading._execution import (
-    MAX_TIMEOUT_REPRICES,
-    ArmTimeout,
-    EntryPlanner,
-    StartPosition,
-    StopPosition,
-)
+from actors.trading._execution import EntryPlanner
 from actors.trading._gateway import USER_ID, ApplyFunding, EngineGateway, MarketStep, product_of
 from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, chunk_sizes, mid_price
 from actors.trading._ids import (
@@ -30,17 +24,24 @@ from actors.trading._ids import (
     position_actor_id,
     position_id_for,
 )
-from actors.trading._internal import ChunkDue, EntryTimedOut, PositionReady
+from actors.trading._internal import (
+    ArmTimeout,
+    ChunkDue,
+    EntryTimedOut,
+    PositionReady,
+    StartPosition,
+    StopPosition,
+)
 from actors.trading._ledger import PositionLedger
+from actors.trading._rest_gateway import RestGateway, StreamTranslator
 from actors.trading._risk import DAY_NS, RiskManager
 from actors.trading._signals import SignalRules
-from actors.trading._tree import trading_tree
+from actors.trading._tree import rest_gateway_spec, trading_tree
 
 __all__ = [
     "DAY_NS",
     "EXECUTION_ID",
     "GATEWAY_ID",
-    "MAX_TIMEOUT_REPRICES",
     "RISK_ID",
     "TRADING_ID",
     "USER_ID",
@@ -60,12 +61,14 @@ __all__ = [
     "PositionActor",
     "PositionLedger",
     "PositionReady",
+    "RestGateway",
     "RiskActor",
     "RiskManager",
     "SignalRules",
     "StartPosition",
     "StopPosition",
     "StrategyActor",
+    "StreamTranslator",
     "chunk_sizes",
     "client_order_id",
     "hedge_actor_id",
@@ -74,6 +77,7 @@ __all__ = [
     "position_actor_id",
     "position_id_for",
     "product_of",
+    "rest_gateway_spec",
     "strategy_id",
     "trading_tree",
 ]

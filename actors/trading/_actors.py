@@ -10,13 +10,7 @@ from collections.abc import Callable, Mapping
 
 from actors._actor import Actor
 from actors._specs import ChildSpec
-from actors.trading._execution import (
-    Action,
-    ArmTimeout,
-    EntryPlanner,
-    StartPosition,
-    StopPosition,
-)
+from actors.trading._execution import Action, EntryPlanner
 from actors.trading._ids import (
     EXECUTION_ID,
     GATEWAY_ID,
@@ -26,7 +20,13 @@ from actors.trading._ids import (
     position_actor_id,
     position_id_for,
 )
-from actors.trading._internal import EntryTimedOut, PositionReady
+from actors.trading._internal import (
+    ArmTimeout,
+    EntryTimedOut,
+    PositionReady,
+    StartPosition,
+    StopPosition,
+)
 from actors.trading._risk import RiskManager
 from actors.trading._signals import SignalRules
 from messages import (

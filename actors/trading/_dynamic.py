@@ -36,6 +36,7 @@ from messages import (
     MarkPrice,
     OrderCancelled,
     OrderFilled,
+    OrderRejected,
     PlaceOrder,
     PositionChanged,
     PositionClosed,
@@ -253,6 +254,7 @@ class HedgeActor(Actor):
         plan = self.plan
         self.context.subscribe(OrderFilled, key=plan.hedge_id)
         self.context.subscribe(OrderCancelled, key=plan.hedge_id)
+        self.context.subscribe(OrderRejected, key=plan.hedge_id)
         self.context.subscribe(TopOfBook, key=plan.symbol)
         self.context.subscribe(MarkPrice, key=plan.symbol)
         self.context.subscribe(FundingRate, key=plan.symbol)
@@ -294,13 +296,21 @@ class HedgeActor(Actor):
     def on_order_filled(self, fill: OrderFilled) -> None:
         """Book the fill; a closing hedge that is flat reports and stops."""
         self.runner.ledger.apply_fill(fill)
+        if fill.leaves_size == 0:
+            self.runner.order_ended(fill.client_order_id)
         self._maybe_done()
 
     def on_order_cancelled(self, ev: OrderCancelled) -> None:
-        """An IOC remainder was cancelled: a closing hedge tries to close the rest."""
-        if self.runner.closing and leg_of(ev.client_order_id) == Leg.HEDGE_CLOSE:
-            self._send(self.runner.close(self.runner.close_reason, now_ns=self.context.now_ns()))
+        """An IOC remainder was cancelled: the rest is closed on the next usable price."""
+        self.runner.order_ended(ev.client_order_id)
         self._maybe_done()
+
+    def on_order_rejected(self, ev: OrderRejected) -> None:
+        """A refused order (no liquidity, say): a close is tried again on the next price."""
+        self.context.log.warning(
+            "%s: %s rejected: %s", self.context.actor_id, ev.client_order_id, ev.reason_code
+        )
+        self.runner.order_ended(ev.client_order_id)
 
     def on_top_of_book(self, top: TopOfBook) -> None:
         """Keep the price; take the profit when it is reached."""

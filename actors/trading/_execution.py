@@ -15,13 +15,16 @@ Life of an entry (settings in ``[execution]``):
 3. ``immediate_execution_post_only``: reprice from a newer top of book (or wait for the next
    one) and place again, at most ``post_only_max_retries`` times, then abandon.
 4. The timeout: ``"cancel"`` cancels the order; ``"reprice"`` cancels it and places the rest
-   at the current top again (at most :data:`MAX_TIMEOUT_REPRICES` times, then cancels).
+   at the current top again (at most ``max_timeout_reprices`` times, then cancels).
 5. The first fill places a reduce-only STOP_MARKET at the signal's stop and a reduce-only
    TAKE_PROFIT_MARKET at its target, each for the full entry size (the exchange clips a
    reduce-only order to the position, so a partial entry is covered exactly).
 6. An entry that ends with no fill is abandoned (:class:`~messages.EntryAbandoned`
    and :class:`StopPosition`); a partial one keeps its position and protection.
-7. When the position's fills bring it back to flat, whatever is left (the entry, the stop,
+7. An exit (opposite cross, operator flatten, kill switch) is a reduce-only IOC market order
+   for the size held. If it ends short (its remainder cancelled, or refused, e.g. no
+   liquidity), the rest is closed again on the symbol's next usable top of book.
+8. When the position's fills bring it back to flat, whatever is left (the entry, the stop,
    the target) is cancelled.
 
 Client order ids come from :func:`~actors.trading._ids.client_order_id` of (position id,
@@ -35,10 +38,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from actors.trading._ids import Leg, client_order_id, opposite
+from actors.trading._internal import ArmTimeout, StartPosition, StopPosition
+from actors.trading._orders import cancel_order, market_order, place_order
 from messages import (
     CancelAllOrders,
     CancelOrder,
-    Contracts,
     EntryAbandoned,
     OrderCancelled,
     OrderFilled,
@@ -48,52 +52,16 @@ from messages import (
     Product,
     Side,
     Signal,
-    TimeInForce,
     TopOfBook,
     UnixNanos,
 )
 from messages.settings import ExecutionSettings
 
-__all__ = [
-    "MAX_TIMEOUT_REPRICES",
-    "POST_ONLY_REJECT",
-    "Action",
-    "ArmTimeout",
-    "EntryPlanner",
-    "StartPosition",
-    "StopPosition",
-]
+__all__ = ["POST_ONLY_REJECT", "Action", "EntryPlanner"]
 
-MAX_TIMEOUT_REPRICES = 3
-"""Reprices after an entry timeout (``on_entry_timeout = "reprice"``) before it is cancelled."""
 POST_ONLY_REJECT = "immediate_execution_post_only"
 _NS = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class StartPosition:
-    """Directive: start the position actor for an approved entry (runtime-internal)."""
-
-    position_id: str
-    signal: Signal
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class StopPosition:
-    """Directive: stop the actor of a position whose entry never filled (runtime-internal)."""
-
-    position_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ArmTimeout:
-    """Directive: deliver ``EntryTimedOut(position_id, generation)`` after ``delay_ns``."""
-
-    position_id: str
-    generation: int
-    delay_ns: int
-
+_EXIT_LEGS = (Leg.EXIT, Leg.FLATTEN)
 
 Action = (
     PlaceOrder
@@ -121,6 +89,8 @@ class _Intent:
     filled: int = 0
     net: int = 0
     exits: int = 0
+    exit_coid: str | None = None
+    exit_leg: str | None = None
     protective: list[str] = field(default_factory=list)
 
 
@@ -157,12 +127,20 @@ class EntryPlanner:
         self.tops[top.symbol] = top
         out: list[Action] = []
         for intent in list(self.intents.values()):
-            if intent.state == "waiting" and intent.signal.symbol == top.symbol:
+            if intent.signal.symbol != top.symbol:
+                continue
+            if intent.state == "waiting":
                 out += self._place_entry(intent, now_ns, fresh=False)
+            if self._exit_due(intent, top) and intent.exit_leg is not None:
+                out.append(self._close(intent, intent.exit_leg, now_ns))
         return out
 
     def on_rejected(self, ev: OrderRejected, *, now_ns: int) -> list[Action]:
-        """An order was refused: reprice a post-only entry, else abandon the entry."""
+        """An order was refused: reprice a post-only entry, else abandon the entry.
+
+        A refused exit is placed again on the symbol's next usable top of book.
+        """
+        self._exit_ended(ev.client_order_id)
         intent = self._entry_of(ev.client_order_id)
         if intent is None:
             return []
@@ -186,6 +164,8 @@ class EntryPlanner:
         if intent is None:
             return []
         intent.net += ev.size if ev.side is Side.BUY else -ev.size
+        if ev.leaves_size == 0 and ev.client_order_id == intent.exit_coid:
+            intent.exit_coid = None
         out: list[Action] = []
         if owner[1] == Leg.ENTRY:
             intent.filled += ev.size
@@ -199,7 +179,11 @@ class EntryPlanner:
         return out
 
     def on_cancelled(self, ev: OrderCancelled, *, now_ns: int) -> list[Action]:
-        """An entry order closed unfilled or part filled: place the rest again or end it."""
+        """An entry order closed unfilled or part filled: place the rest again or end it.
+
+        The cancelled remainder of an exit is closed again on the next usable top of book.
+        """
+        self._exit_ended(ev.client_order_id)
         intent = self._entry_of(ev.client_order_id)
         if intent is None:
             return []
@@ -217,10 +201,11 @@ class EntryPlanner:
         if intent.state not in ("placing", "resting") or intent.entry_coid is None:
             return []
         reprice = (
-            self.settings.on_entry_timeout == "reprice" and intent.reprices < MAX_TIMEOUT_REPRICES
+            self.settings.on_entry_timeout == "reprice"
+            and intent.reprices < self.settings.max_timeout_reprices
         )
         intent.state = "repricing" if reprice else "cancelling"
-        out: list[Action] = [self._cancel(intent.entry_coid, intent.signal.symbol, now_ns)]
+        out: list[Action] = [cancel_order(intent.entry_coid, intent.signal.symbol, now_ns)]
         if reprice:
             intent.reprices += 1
             intent.generation += 1
@@ -242,8 +227,8 @@ class EntryPlanner:
                 continue
             if intent.entry_coid is not None and intent.state in ("placing", "resting"):
                 intent.state = "cancelling"
-                out.append(self._cancel(intent.entry_coid, intent.signal.symbol, now_ns))
-            if intent.net != 0:
+                out.append(cancel_order(intent.entry_coid, intent.signal.symbol, now_ns))
+            if intent.net != 0 and intent.exit_coid is None:
                 out.append(self._close(intent, leg, now_ns))
         del reason
         return out
@@ -259,7 +244,11 @@ class EntryPlanner:
         for intent in self.intents.values():
             if intent.state in ("placing", "resting", "repricing", "waiting", "starting"):
                 intent.state = "cancelling"
-        closes = [self._close(i, Leg.FLATTEN, now_ns) for i in self.intents.values() if i.net]
+        closes = [
+            self._close(i, Leg.FLATTEN, now_ns)
+            for i in self.intents.values()
+            if i.net and i.exit_coid is None
+        ]
         waiting = [i for i in self.intents.values() if i.filled == 0 and i.entry_coid is None]
         ended = [a for i in waiting for a in self._entry_over(i, reason, now_ns)]
         return [cancel_all, *closes, *ended]
@@ -276,6 +265,17 @@ class EntryPlanner:
             return None
         intent = self.intents.get(owner[0])
         return intent if intent is not None and intent.entry_coid == coid else None
+
+    def _exit_due(self, intent: _Intent, top: TopOfBook) -> bool:
+        """An exit ended short and the book is usable: close the rest now."""
+        live = top.synced and not top.stale
+        return live and intent.exit_leg is not None and intent.exit_coid is None and intent.net != 0
+
+    def _exit_ended(self, coid: str) -> None:
+        owner = self.orders.get(coid)
+        intent = self.intents.get(owner[0]) if owner is not None else None
+        if intent is not None and intent.exit_coid == coid:
+            intent.exit_coid = None
 
     def _usable(self, top: TopOfBook | None, side: Side) -> Decimal | None:
         if top is None or not top.synced or top.stale:
@@ -300,12 +300,13 @@ class EntryPlanner:
         intent.entry_coid, intent.used_top, intent.state = coid, top, "placing"
         self.orders[coid] = (intent.position_id, Leg.ENTRY)
         return [
-            self._order(
-                intent,
-                coid,
-                intent.side,
-                intent.size - intent.filled,
-                OrderType.LIMIT,
+            place_order(
+                coid=coid,
+                owner=intent.position_id,
+                symbol=intent.signal.symbol,
+                side=intent.side,
+                size=intent.size - intent.filled,
+                kind=OrderType.LIMIT,
                 limit=price,
                 stop=None,
                 now_ns=now_ns,
@@ -326,12 +327,13 @@ class EntryPlanner:
             self.orders[coid] = (intent.position_id, leg)
             intent.protective.append(coid)
             out.append(
-                self._order(
-                    intent,
-                    coid,
-                    side,
-                    intent.size,
-                    kind,
+                place_order(
+                    coid=coid,
+                    owner=intent.position_id,
+                    symbol=sig.symbol,
+                    side=side,
+                    size=intent.size,
+                    kind=kind,
                     limit=None,
                     stop=price,
                     now_ns=now_ns,
@@ -344,25 +346,22 @@ class EntryPlanner:
         intent.exits += 1
         coid = client_order_id(intent.position_id, leg, intent.exits)
         self.orders[coid] = (intent.position_id, leg)
-        side = Side.SELL if intent.net > 0 else Side.BUY
-        return self._order(
-            intent,
-            coid,
-            side,
-            abs(intent.net),
-            OrderType.MARKET,
-            limit=None,
-            stop=None,
+        intent.exit_coid, intent.exit_leg = coid, leg
+        return market_order(
+            coid=coid,
+            owner=intent.position_id,
+            symbol=intent.signal.symbol,
+            side=Side.SELL if intent.net > 0 else Side.BUY,
+            size=abs(intent.net),
             now_ns=now_ns,
             reduce_only=True,
-            tif=TimeInForce.IOC,
         )
 
     def _cancel_rest(self, intent: _Intent, now_ns: int) -> list[Action]:
         coids = list(intent.protective)
         if intent.entry_coid is not None and intent.state in ("placing", "resting"):
             coids.append(intent.entry_coid)
-        return [self._cancel(c, intent.signal.symbol, now_ns) for c in coids]
+        return [cancel_order(c, intent.signal.symbol, now_ns) for c in coids]
 
     def _entry_over(self, intent: _Intent, reason: str, now_ns: int) -> list[Action]:
         intent.state = "done"
@@ -378,43 +377,3 @@ class EntryPlanner:
             reason=reason,
         )
         return [abandoned, StopPosition(intent.position_id)]
-
-    @staticmethod
-    def _cancel(coid: str, symbol: str, now_ns: int) -> CancelOrder:
-        return CancelOrder(
-            command_id=f"cancel-{coid}",
-            ts_init=UnixNanos(now_ns),
-            client_order_id=coid,
-            symbol=symbol,
-        )
-
-    @staticmethod
-    def _order(
-        intent: _Intent,
-        coid: str,
-        side: Side,
-        size: int,
-        kind: OrderType,
-        *,
-        limit: Decimal | None,
-        stop: Decimal | None,
-        now_ns: int,
-        post_only: bool = False,
-        reduce_only: bool = False,
-        tif: TimeInForce = TimeInForce.GTC,
-    ) -> PlaceOrder:
-        return PlaceOrder(
-            command_id=coid,
-            ts_init=UnixNanos(now_ns),
-            client_order_id=coid,
-            symbol=intent.signal.symbol,
-            side=side,
-            size=Contracts(size),
-            order_type=kind,
-            limit_price=limit,
-            stop_price=stop,
-            post_only=post_only,
-            reduce_only=reduce_only,
-            time_in_force=tif,
-            position_id=intent.position_id,
-        )

@@ -9,6 +9,9 @@ order's ``position_id``, so a position or hedge actor subscribes to its own),
 ``EquityUpdated``, ``MarkPrice`` and ``FundingRate`` (keyed by symbol) and, when
 ``publish_tops``, ``TopOfBook`` (keyed by symbol) from the engine's market liquidity.
 
+An order the engine closes with contracts unfilled (an IOC remainder) is reported as
+``OrderCancelled`` with its ``filled_size``, as the live exchange's cancel of the rest.
+
 Scripted markets drive it with :class:`MarketStep` and :class:`ApplyFunding`
 (runtime-internal commands, not journaled). Cancelling an order that is already closed is
 a no-op (logged), since cancels are idempotent.
@@ -293,7 +296,8 @@ class EngineGateway(Actor):
                     symbol=order.symbol,
                 ),
             )
-        elif event.action == "delete" and order.state == "cancelled":
+        elif event.action == "delete" and (order.state == "cancelled" or order.unfilled > 0):
+            # An IOC remainder closes the order with contracts unfilled: that is a cancel.
             self._publish(
                 coid,
                 OrderCancelled(
@@ -304,7 +308,7 @@ class EngineGateway(Actor):
                     order_id=str(order.id),
                     symbol=order.symbol,
                     filled_size=Contracts(order.filled),
-                    reason=order.cancellation_reason or "",
+                    reason=order.cancellation_reason or "ioc_remainder",
                 ),
             )
 

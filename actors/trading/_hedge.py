@@ -26,17 +26,8 @@ from decimal import ROUND_FLOOR, Decimal
 
 from actors.trading._ids import Leg, client_order_id, opposite, to_decimal
 from actors.trading._ledger import PositionLedger
-from messages import (
-    Contracts,
-    CorrelationUpdated,
-    OrderType,
-    PlaceOrder,
-    Product,
-    Side,
-    TimeInForce,
-    TopOfBook,
-    UnixNanos,
-)
+from actors.trading._orders import market_order
+from messages import CorrelationUpdated, PlaceOrder, Product, Side, TopOfBook
 from messages.settings import HedgeSettings
 
 __all__ = ["HedgePlan", "HedgeRunner", "HedgeTrigger", "chunk_sizes", "mid_price"]
@@ -191,6 +182,7 @@ class HedgeRunner:
         self.closing = False
         self.close_reason = ""
         self.closes = 0
+        self.close_coid: str | None = None
 
     def chunk_due(self, top: TopOfBook | None, *, now_ns: int) -> tuple[list[PlaceOrder], bool]:
         """Place the next chunk; returns (orders, whether another chunk must be scheduled).
@@ -210,28 +202,41 @@ class HedgeRunner:
         return [order], self.next_chunk < len(self.plan.chunks)
 
     def on_price(self, top: TopOfBook, *, now_ns: int) -> list[PlaceOrder]:
-        """Close the hedge once its unrealised profit reaches take_profit_pct of its notional."""
+        """Close the hedge once its unrealised profit reaches take_profit_pct of its notional.
+
+        A closing hedge whose last close ended short closes the rest on a usable price.
+        """
         mid = mid_price(top)
-        if mid is None or self.closing or self.ledger.size == 0:
+        if mid is None or self.ledger.size == 0:
             return []
+        if self.closing:
+            return self.close(self.close_reason, now_ns=now_ns) if self.close_coid is None else []
         target = self.ledger.notional() * self.take_profit_pct / _HUNDRED
         if self.ledger.unrealised(mid) < target:
             return []
         return self.close("profit taken", now_ns=now_ns)
 
     def close(self, reason: str, *, now_ns: int) -> list[PlaceOrder]:
-        """Stop chunking and close what is held at market (reduce-only)."""
+        """Stop chunking and close what is held at market (reduce-only).
+
+        At most one close is in flight; :meth:`order_ended` clears it when it ends.
+        """
         if not self.closing:
             self.closing, self.close_reason = True, reason
-        if self.ledger.size == 0:
+        if self.ledger.size == 0 or self.close_coid is not None:
             return []
         self.closes += 1
         side = Side.SELL if self.ledger.size > 0 else Side.BUY
-        return [
-            self._market(
-                Leg.HEDGE_CLOSE, self.closes, side, abs(self.ledger.size), now_ns, reduce_only=True
-            )
-        ]
+        order = self._market(
+            Leg.HEDGE_CLOSE, self.closes, side, abs(self.ledger.size), now_ns, reduce_only=True
+        )
+        self.close_coid = order.client_order_id
+        return [order]
+
+    def order_ended(self, client_order_id: str) -> None:
+        """An order is over (filled, its remainder cancelled, or refused)."""
+        if client_order_id == self.close_coid:
+            self.close_coid = None
 
     def finished(self) -> bool:
         """True once the hedge is closing and holds nothing."""
@@ -241,18 +246,12 @@ class HedgeRunner:
         self, leg: str, attempt: int, side: Side, size: int, now_ns: int, *, reduce_only: bool
     ) -> PlaceOrder:
         coid = client_order_id(self.plan.hedge_id, leg, attempt)
-        return PlaceOrder(
-            command_id=coid,
-            ts_init=UnixNanos(now_ns),
-            client_order_id=coid,
+        return market_order(
+            coid=coid,
+            owner=self.plan.hedge_id,
             symbol=self.plan.symbol,
             side=side,
-            size=Contracts(size),
-            order_type=OrderType.MARKET,
-            limit_price=None,
-            stop_price=None,
-            post_only=False,
+            size=size,
+            now_ns=now_ns,
             reduce_only=reduce_only,
-            time_in_force=TimeInForce.IOC,
-            position_id=self.plan.hedge_id,
         )

@@ -17,12 +17,13 @@ from actors._specs import ChildSpec, Restart, SupervisorSpec
 from actors._supervisor import Supervisor
 from actors.trading._actors import ExecutionActor, RiskActor, StrategyActor, strategy_id
 from actors.trading._dynamic import PositionActor
-from actors.trading._execution import StartPosition
-from actors.trading._ids import EXECUTION_ID, RISK_ID, TRADING_ID, position_actor_id
+from actors.trading._ids import EXECUTION_ID, GATEWAY_ID, RISK_ID, TRADING_ID, position_actor_id
+from actors.trading._internal import StartPosition
+from actors.trading._rest_gateway import RestGateway
 from messages import Product
-from messages.settings import Settings
+from messages.settings import Secret, Settings
 
-__all__ = ["trading_tree"]
+__all__ = ["rest_gateway_spec", "trading_tree"]
 
 _NS = 1_000_000_000
 
@@ -84,3 +85,27 @@ def trading_tree(
         max_restarts=sup.max_restarts, within_ns=sup.within_s * _NS, children=children
     )
     return ChildSpec(actor_id=TRADING_ID, factory=lambda: Supervisor(spec))
+
+
+def rest_gateway_spec(
+    settings: Settings, *, rest_url: str, ws_url: str, api_key: Secret, api_secret: Secret
+) -> ChildSpec:
+    """Return the ChildSpec of the REST gateway (sim and live): pass it as ``gateway_spec``.
+
+    For sim mode: ``rest_url=sim.rest_url, ws_url=sim.ws_url`` and the sim's key pair; the
+    market subtree is ``market_tree(settings, rest_url=..., public_ws_url=sim.public_ws_url,
+    clock_speed=...)`` and must start before the trading subtree (its books publish the
+    ``TopOfBook`` execution prices from, its indicators the candles strategies act on).
+    """
+    return ChildSpec(
+        actor_id=GATEWAY_ID,
+        factory=lambda: RestGateway(
+            rest_url=rest_url,
+            ws_url=ws_url,
+            api_key=api_key,
+            api_secret=api_secret,
+            settings=settings.exchange,
+            symbols=settings.bot.symbols,
+        ),
+        shutdown_timeout_ns=settings.supervision.shutdown_timeout_ms * 1_000_000,
+    )

@@ -192,6 +192,8 @@ class ExecutionSettings:
         doc="How long an entry order may rest unfilled")
     on_entry_timeout: str = _key("cancel", "choice", choices=("cancel", "reprice"),
         doc='Then "cancel" it, or "reprice" it to the best price and wait again')
+    max_timeout_reprices: int = _key(3, "count", ge=0, le=100,
+        doc='Timeout reprices of one entry (on_entry_timeout = "reprice") before it is cancelled')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

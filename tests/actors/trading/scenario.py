@@ -1,17 +1,30 @@
-"""A scripted trading world on the deterministic runtime: the trading tree over the engine.
+"""A scripted trading world: the trading tree over the in-process engine.
 
-``World`` starts ``trading_tree`` with an :class:`EngineGateway` under a DeterministicRuntime,
-records every trading event, and offers one-line steps: move a market, close a candle.
+``World`` starts ``trading_tree`` with an :class:`EngineGateway` under a DeterministicRuntime
+(default) or a ThreadedRuntime (``kind="threaded"``), records every trading event, and offers
+one-line steps: move a market, close a candle. Each step returns once the tree is quiet:
+the deterministic runtime runs until idle; under threads the world waits (bounded, 10 s)
+until every mailbox is empty and no handler runs, seen on several consecutive polls.
+Simulated-time jumps (:meth:`World.advance`) exist only on the deterministic runtime.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from actors import Actor, ChildSpec, DeterministicRuntime, Restart, SupervisorSpec, supervisor
+from actors import (
+    Actor,
+    ChildSpec,
+    DeterministicRuntime,
+    Restart,
+    SupervisorSpec,
+    ThreadedRuntime,
+    supervisor,
+)
 from actors.trading import GATEWAY_ID, EngineGateway, MarketStep, product_of, trading_tree
 from exchange.sim import default_products
 from messages import (
@@ -177,7 +190,9 @@ def correlations(btc_eth: float = 0.8, btc_sol: float = 0.7) -> CorrelationUpdat
 class World:
     """The trading tree over the in-process engine on a deterministic runtime."""
 
-    def __init__(self, settings: Settings | None = None, **sections: Any) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, kind: str = "deterministic", **sections: Any
+    ) -> None:
         base = settings or Settings()
         for name, changes in sections.items():
             base = replace(base, **{name: replace(getattr(base, name), **changes)})
@@ -193,30 +208,58 @@ class World:
         root = supervisor(
             "root", SupervisorSpec(children=(recorder, tree)), restart=Restart.PERMANENT
         )
-        self.runtime = DeterministicRuntime(start_ns=START_NS, seed=7)
+        self.kind = kind
+        self.runtime: Any
+        if kind == "threaded":
+            self.runtime = ThreadedRuntime(seed=7, start_timeout_ns=5_000_000_000)
+        else:
+            self.runtime = DeterministicRuntime(start_ns=START_NS, seed=7)
         self.runtime.start_root(root)
-        self.runtime.run_until_idle()
+        self.settle()
 
     # --- driving --------------------------------------------------------------------------
 
     def market(self, symbol: str, bid: str, ask: str, *, price: str | None = None) -> None:
         """Set the symbol's market to one bid and one ask level; ``price`` trades (and marks)."""
-        self.runtime.inject(
+        self._deliver(
             GATEWAY_ID,
             MarketStep(
                 symbol, price=Decimal(price) if price else None, bid=Decimal(bid), ask=Decimal(ask)
             ),
         )
-        self.runtime.run_until_idle()
 
     def send(self, target: str, message: object) -> None:
-        self.runtime.inject(target, message)
-        self.runtime.run_until_idle()
+        self._deliver(target, message)
+
+    def _deliver(self, target: str, message: object) -> None:
+        if self.kind == "threaded":
+            self.runtime.send(target, message)
+        else:
+            self.runtime.inject(target, message)
+        self.settle()
+
+    def settle(self, timeout_s: float = 10.0) -> None:
+        """Return once the tree is quiet (see the module docstring)."""
+        if self.kind != "threaded":
+            self.runtime.run_until_idle()
+            return
+        deadline, quiet = time.monotonic() + timeout_s, 0
+        while quiet < 5:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the trading tree is not quiet after {timeout_s} s")
+            entries = list(self.runtime._entries.values())
+            busy = any(
+                e.busy_since_mono_ns or (e.mailbox is not None and e.mailbox.qsize())
+                for e in entries
+            )
+            quiet = 0 if busy else quiet + 1
+            time.sleep(0.002)  # a poll interval of the bounded quiescence wait
 
     def candle(self, ev: IndicatorsUpdated) -> None:
         self.send(f"strategy:{ev.symbol}", ev)
 
     def advance(self, seconds: float) -> None:
+        assert self.kind != "threaded", "simulated time jumps need the deterministic runtime"
         self.runtime.advance(int(seconds * 1e9))
 
     def now(self) -> int:
@@ -231,4 +274,7 @@ class World:
         return self.of(EquityUpdated)[-1].balance
 
     def close(self) -> None:
-        assert self.runtime.shutdown() == []
+        if self.kind == "threaded":
+            assert self.runtime.shutdown(timeout_s=5.0) == []
+        else:
+            assert self.runtime.shutdown() == []

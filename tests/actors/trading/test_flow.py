@@ -1,4 +1,8 @@
-"""Whole-tree rule paths on the deterministic runtime, against the in-process engine."""
+"""Whole-tree rule paths against the in-process engine.
+
+Paths that need no simulated-time jump run under both runtimes (the ``world`` fixture);
+timing paths (entry timeout, chunk timing, UTC midnight) use the deterministic runtime.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +45,8 @@ from tests.actors.trading.scenario import (
 DAY_S = 86_400
 
 
-def make_world(**sections: Any) -> World:
-    w = World(**sections)
+def make_world(*, kind: str = "deterministic", **sections: Any) -> World:
+    w = World(kind=kind, **sections)
     for sym, bid, ask in (
         ("BTCUSD", "70000", "70000.5"),
         ("ETHUSD", "3500", "3500.05"),
@@ -52,9 +56,10 @@ def make_world(**sections: Any) -> World:
     return w
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
-    w = make_world()
+@pytest.fixture(params=["threaded", "deterministic"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    """A default world under each runtime."""
+    w = make_world(kind=request.param)
     yield w
     w.close()
 
@@ -194,8 +199,9 @@ def test_hedge_chunks_profit_take_and_rehedge() -> None:
         w.close()
 
 
-def test_kill_switch_latches_flattens_and_resumes() -> None:
-    w = make_world(risk={"max_drawdown_pct": Decimal("0.5")}, hedge={"enabled": False})
+@pytest.mark.parametrize("kind", ["threaded", "deterministic"])
+def test_kill_switch_latches_flattens_and_resumes(kind: str) -> None:
+    w = make_world(kind=kind, risk={"max_drawdown_pct": Decimal("0.5")}, hedge={"enabled": False})
     try:
         open_long(w)
         w.market("BTCUSD", "69600", "69600.5", price="69600")

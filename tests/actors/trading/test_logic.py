@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -186,3 +187,57 @@ def test_hedge_trigger_skips_held_and_stale_symbols() -> None:
     assert plan.target_size == -23  # 0.5 x 100 x 0.001 x 69600 / 150.01 = 23.2
     assert trigger.check(ledger, price=Decimal(69600), busy={"SOLUSD"}, **args) is None
     assert math.isclose(float(trigger.level()), 1.0)
+
+
+def refusal(name: str) -> str:
+    """Set up a RiskManager so that ``name`` is the first failed check; return the reason."""
+    from dataclasses import replace
+
+    from messages import RiskVerdict
+
+    settings = replace(SETTINGS.risk, max_open_positions=2)
+    risk = RiskManager(settings, PRODUCTS)
+    if name != "equity_known":
+        risk.on_equity(equity("10000"), now_ns=START_NS)
+    rules = SignalRules("BTCUSD", SETTINGS.strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    signal = rules.on_indicators(long_candle(START_NS), held=0, now_ns=START_NS)
+    assert signal is not None
+    if name == "kill_switch":
+        risk.killed = True
+    elif name == "entries_paused":
+        risk.paused = True
+    elif name == "daily_loss":
+        risk.on_equity(equity("9400"), now_ns=START_NS)
+    elif name == "max_open_positions":
+        risk.position_opened("a", "ETHUSD", 1, Decimal(3500))
+        risk.position_opened("b", "SOLUSD", 1, Decimal(150))
+    elif name == "max_positions_per_symbol":
+        risk.position_opened("a", "BTCUSD", 1, Decimal(70000))
+    elif name == "hedge_on_symbol":
+        risk.hedged_symbols["h1"] = "BTCUSD"
+    elif name == "stop_distance":
+        signal = replace(signal, stop_price=signal.price)
+    elif name == "margin_cap":
+        low = replace(equity("10000"), available_margin=Decimal(50))
+        risk.on_equity(low, now_ns=START_NS)
+    decision = risk.decide(signal, "p1", now_ns=START_NS)
+    assert decision.decision is RiskVerdict.REJECTED
+    return decision.reason
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        ("kill_switch", "kill_switch"),
+        ("entries_paused", "entries_paused"),
+        ("daily_loss", "daily_loss"),
+        ("max_open_positions", "max_open_positions"),
+        ("max_positions_per_symbol", "max_positions_per_symbol"),
+        ("hedge_on_symbol", "hedge_on_symbol"),
+        ("equity_known", "equity_known"),
+        ("stop_distance", "stop_distance"),
+        ("margin_cap", "min_size"),  # 50 USD of margin < one 70 USD contract
+    ],
+)
+def test_each_refusal_reason(setup: str, reason: str) -> None:
+    assert refusal(setup).startswith(reason + ":")

@@ -93,7 +93,7 @@ class Collector:
             return [m for m in self.messages if isinstance(m, cls)]
 
     def wait_for(
-        self, cls: type[_T], where: Callable[[_T], bool] = lambda _: True, timeout: float = 10
+        self, cls: type[_T], where: Callable[[_T], bool] = lambda _: True, timeout: float = 30
     ) -> _T:
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -112,7 +112,7 @@ class Collector:
             self.messages.clear()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Poll ``condition`` (every 10 ms) until true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

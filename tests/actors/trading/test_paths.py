@@ -1,0 +1,220 @@
+"""More whole-tree rule paths: timeout reprice, operator commands, refusals, hedge corners,
+and exits or hedge closes that fill only in part."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from actors.trading import MarketStep, hedge_actor_id, position_actor_id
+from messages import (
+    EntryAbandoned,
+    Flatten,
+    HedgeClosed,
+    HedgeOpened,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    PauseEntries,
+    PositionClosed,
+    PositionOpened,
+    ResumeEntries,
+    RiskDecision,
+    RiskVerdict,
+    TopOfBook,
+    UnixNanos,
+)
+from tests.actors.trading.scenario import CANDLE_NS, START_NS, World, correlations, indicators
+from tests.actors.trading.test_flow import long_candle, make_world, open_long, wallet_equals_ledgers
+
+BOTH = pytest.mark.parametrize("kind", ["threaded", "deterministic"])
+
+
+def eth_long(t: int) -> Any:
+    return indicators(
+        "ETHUSD", "3500", t=t, fast=3520.0, mid=3500.0, slow=3450.0, trend=3300.0, rsi=65.0,
+        atr=20.0, r1=4000.0, r2=4200.0,
+    )  # fmt: skip
+
+
+def sol_long(t: int) -> Any:
+    return indicators(
+        "SOLUSD", "150", t=t, fast=151.0, mid=150.0, slow=148.0, trend=140.0, rsi=65.0,
+        atr=1.0, r1=200.0, r2=210.0,
+    )  # fmt: skip
+
+
+def command(kind: type, **kw: Any) -> Any:
+    return kind(command_id="op-1", ts_init=UnixNanos(START_NS), reason="operator", **kw)
+
+
+def test_entry_timeout_reprices_then_cancels() -> None:
+    w = make_world(
+        execution={"entry_timeout_s": 60, "on_entry_timeout": "reprice", "max_timeout_reprices": 2}
+    )
+    try:
+        w.candle(long_candle(START_NS))
+        for _ in range(3):
+            w.advance(61)
+        placed = [a.client_order_id[-2:] for a in w.of(OrderAccepted)]
+        assert placed == ["E0", "E1", "E2"]
+        assert len(w.of(OrderCancelled)) == 3
+        assert len(w.of(EntryAbandoned)) == 1
+    finally:
+        w.close()
+
+
+@BOTH
+def test_flatten_all_pauses_and_resume_allows_entries(kind: str) -> None:
+    w = make_world(kind=kind, hedge={"enabled": False})
+    try:
+        open_long(w)
+        w.send("risk", command(Flatten, symbol=None))
+        assert w.of(PositionClosed)[-1].reason == "flatten"
+        w.candle(long_candle(START_NS + CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 2 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].reason.startswith("entries_paused")
+        w.send("risk", command(ResumeEntries))
+        w.candle(long_candle(START_NS + 3 * CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 4 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].decision is not RiskVerdict.REJECTED
+        wallet_equals_ledgers(w)
+    finally:
+        w.close()
+
+
+@BOTH
+def test_flatten_one_symbol_keeps_the_others(kind: str) -> None:
+    w = make_world(kind=kind, hedge={"enabled": False}, risk={"max_leverage": 3.0})
+    try:
+        open_long(w)
+        w.candle(eth_long(START_NS))
+        w.market("ETHUSD", "3499.95", "3499.95")  # ask down to our bid 3499.95: filled
+        eth = w.of(PositionOpened)[-1]
+        assert eth.symbol == "ETHUSD"
+        w.send("risk", command(Flatten, symbol="BTCUSD"))
+        closed = w.of(PositionClosed)
+        assert [c.symbol for c in closed] == ["BTCUSD"] and closed[0].reason == "flatten"
+        assert w.runtime.entry(position_actor_id(eth.position_id)) is not None
+    finally:
+        w.close()
+
+
+@BOTH
+def test_pause_refuses_entries_until_resume(kind: str) -> None:
+    w = make_world(kind=kind)
+    try:
+        w.send("risk", command(PauseEntries))
+        w.candle(long_candle(START_NS))
+        assert w.of(RiskDecision)[-1].reason.startswith("entries_paused")
+        w.send("risk", command(ResumeEntries))
+        w.candle(long_candle(START_NS + CANDLE_NS, rsi=75.0))
+        w.candle(long_candle(START_NS + 2 * CANDLE_NS))
+        assert w.of(RiskDecision)[-1].decision is RiskVerdict.RESIZED
+    finally:
+        w.close()
+
+
+@BOTH
+def test_max_open_positions_counts_pending_entries(kind: str) -> None:
+    w = make_world(kind=kind, risk={"max_open_positions": 1})
+    try:
+        w.candle(long_candle(START_NS))  # pending, not filled
+        w.candle(eth_long(START_NS))
+        decision = w.of(RiskDecision)[-1]
+        assert decision.symbol == "ETHUSD" and decision.reason.startswith("max_open_positions")
+    finally:
+        w.close()
+
+
+@BOTH
+def test_leverage_cap_under_one_contract_refuses(kind: str) -> None:
+    w = make_world(kind=kind, hedge={"enabled": False})
+    try:
+        open_long(w)  # 142 x 70 USD of 10,000 at 1x: 60 USD of room left
+        w.candle(sol_long(START_NS))
+        decision = w.of(RiskDecision)[-1]
+        assert decision.reason.startswith("min_size")
+        assert {c.name: c.value for c in decision.checks}["leverage_cap"] == "0"
+    finally:
+        w.close()
+
+
+def hedged_world(**hedge: Any) -> tuple[World, PositionOpened]:
+    w = make_world(hedge={"trigger_stop_fraction": 0.3, **hedge})
+    opened = open_long(w)
+    w.send(position_actor_id(opened.position_id), correlations())
+    w.market("ETHUSD", "3500", "3500.05")
+    return w, opened
+
+
+def stale_top(symbol: str, bid: str, ask: str) -> TopOfBook:
+    return TopOfBook(
+        ts_event=UnixNanos(START_NS),
+        ts_init=UnixNanos(START_NS),
+        symbol=symbol,
+        best_bid=Decimal(bid),
+        best_bid_size=None,
+        best_ask=Decimal(ask),
+        best_ask_size=None,
+        synced=True,
+        stale=True,
+    )
+
+
+def test_hedge_chunk_waits_while_its_book_is_stale() -> None:
+    w, _ = hedged_world()
+    try:
+        w.market("BTCUSD", "69780", "69780.5")
+        hedge = w.of(HedgeOpened)[-1]
+        t0 = w.now()
+        w.send(hedge_actor_id(hedge.hedge_id), stale_top("ETHUSD", "3500", "3500.05"))
+        w.advance(60)  # chunk 2 due on a stale book: postponed one interval
+        assert len([f for f in w.of(OrderFilled) if f.symbol == "ETHUSD"]) == 1
+        w.market("ETHUSD", "3500", "3500.05")  # fresh again
+        w.advance(60)
+        w.advance(60)
+        chunks = [f for f in w.of(OrderFilled) if f.symbol == "ETHUSD"]
+        assert [f.ts_event - t0 for f in chunks] == [0, 120_000_000_000, 180_000_000_000]
+    finally:
+        w.close()
+
+
+def test_partially_filled_hedge_close_closes_the_rest_on_the_next_price() -> None:
+    w, _ = hedged_world(chunks=1)
+    try:
+        w.market("BTCUSD", "69780", "69780.5")
+        assert w.of(HedgeOpened)[-1].target_size == -141
+        w.send("gateway", MarketStep("ETHUSD", bid=Decimal(3460), ask=Decimal("3460.05"), depth=50))
+        assert [f.size for f in w.of(OrderFilled) if f.symbol == "ETHUSD"] == [141, 50]
+        assert w.of(OrderCancelled)[-1].filled_size == 50
+        assert not w.of(HedgeClosed)
+        w.market("ETHUSD", "3460", "3460.05")
+        closed = w.of(HedgeClosed)[-1]
+        assert closed.reason == "profit taken"
+        assert [f.size for f in w.of(OrderFilled) if f.symbol == "ETHUSD"] == [141, 50, 91]
+        w.market("BTCUSD", "71400", "71400.5", price="71400")
+        wallet_equals_ledgers(w)
+    finally:
+        w.close()
+
+
+@BOTH
+def test_partially_filled_exit_closes_the_rest_on_the_next_price(kind: str) -> None:
+    w = make_world(kind=kind, hedge={"enabled": False})
+    try:
+        open_long(w)
+        w.send(
+            "gateway", MarketStep("BTCUSD", bid=Decimal(69999), ask=Decimal("69999.5"), depth=100)
+        )
+        w.candle(long_candle(START_NS + CANDLE_NS, fast=69900.0))  # exit signal
+        sells = [f.size for f in w.of(OrderFilled) if f.client_order_id.endswith("X1")]
+        assert sells == [100] and not w.of(PositionClosed)
+        w.market("BTCUSD", "69999", "69999.5")
+        closed = w.of(PositionClosed)[-1]
+        assert closed.reason == "exit signal"
+        wallet_equals_ledgers(w)
+    finally:
+        w.close()
