@@ -13,6 +13,7 @@ logging.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
 import logging
 import logging.handlers
@@ -21,24 +22,20 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from actors import (
-    Backoff,
     ChildSpec,
-    HealthReporter,
     ScaledClock,
-    Strategy,
-    SupervisorSpec,
     ThreadedRuntime,
     WallClock,
-    supervisor,
 )
-from messages.settings import TIMEFRAME_SECONDS, Settings, SettingsError, load_settings
+from actors.tree import Venue, build_tree
+from messages.settings import TIMEFRAME_SECONDS, Secret, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
@@ -193,6 +190,9 @@ def configure_logging(settings: Settings, state_dir: Path) -> None:
         )
         rotating.setFormatter(JsonFormatter())
         root.addHandler(rotating)
+    for chatty in ("httpx", "httpcore", "websockets.server", "websockets.client"):
+        # One line per HTTP request or socket event drowns what a trader needs to see.
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # dump every thread's stack
 
@@ -205,47 +205,46 @@ def timeframe_seconds(timeframe: str) -> int:
     return TIMEFRAME_SECONDS[timeframe]
 
 
-def build_tree(settings: Settings, *, clock_speed: float = 1.0) -> ChildSpec:
-    """Return the root supervisor's spec: the whole actor tree for these settings.
-
-    ``clock_speed`` converts operational intervals (health reports), which are in real
-    seconds, to the runtime clock's time line.
-    """
-    sup = settings.supervision
-    backoff = Backoff(
-        initial_ns=sup.backoff_initial_ms * _MS,
-        max_ns=sup.backoff_max_ms * _MS,
-        reset_after_ns=sup.backoff_reset_after_s * _NS,
-    )
-    shutdown_ns = sup.shutdown_timeout_ms * _MS
-    health = ChildSpec(
-        actor_id="health",
-        factory=lambda: HealthReporter(
-            interval_ns=int(settings.health.report_interval_s * _NS * clock_speed)
-        ),
-        shutdown_timeout_ns=shutdown_ns,
-    )
-    ops = SupervisorSpec(
-        strategy=Strategy.ONE_FOR_ONE,
-        max_restarts=sup.max_restarts,
-        within_ns=sup.within_s * _NS,
-        backoff=backoff,
-        children=(health,),
-    )
-    root = SupervisorSpec(
-        strategy=Strategy.ONE_FOR_ONE,
-        max_restarts=sup.max_restarts,
-        within_ns=sup.within_s * _NS,
-        children=(supervisor("ops", ops, shutdown_timeout_ns=shutdown_ns),),
-    )
-    return supervisor("root", root, shutdown_timeout_ns=shutdown_ns)
-
-
 def make_clock(settings: Settings) -> WallClock | ScaledClock:
     """Sim mode runs ``sim.speed`` candle periods per real second; other modes in real time."""
     if settings.bot.mode == "sim":
         return ScaledClock(speed=settings.sim.speed * timeframe_seconds(settings.bot.timeframe))
     return WallClock()
+
+
+@contextlib.contextmanager
+def embedded_simulator(settings: Settings, clock: ScaledClock | WallClock) -> Iterator[Venue]:
+    """Start the exchange simulator on 127.0.0.1 on the bot's clock; yield where it is.
+
+    It is stopped after the actor tree, so the actors never see it vanish under them.
+    """
+    from exchange.delta import DeltaRestClient
+    from exchange.sim import SimExchange
+
+    market = "files" if settings.sim.data_dir else "generator"
+    sim = SimExchange(settings.sim, clock=clock, market=market).start()
+    try:
+        rest = DeltaRestClient(
+            sim.rest_url,
+            api_key=None,
+            api_secret=None,
+            settings=settings.exchange,
+            clock=WallClock(),
+        )
+        try:
+            products = rest.load_products()
+        finally:
+            rest.close()
+        yield Venue(
+            rest_url=sim.rest_url,
+            ws_url=sim.ws_url,
+            public_ws_url=sim.public_ws_url,
+            api_key=Secret(sim.api_key),
+            api_secret=Secret(sim.api_secret),
+            products=products,
+        )
+    finally:
+        sim.stop()
 
 
 def run_tree(
@@ -295,22 +294,33 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     clock = make_clock(settings)
-    log.info(
-        "starting: mode %s, symbols %s, timeframe %s, state %s, health every %d s",
-        settings.bot.mode,
-        ",".join(settings.bot.symbols),
-        settings.bot.timeframe,
-        state_dir.resolve(),
-        settings.health.report_interval_s,
-    )
+    if settings.bot.mode != "sim":
+        print(
+            f'bot.py: mode {settings.bot.mode!r} is not available yet; bot.mode = "sim" '
+            "runs the bot against the embedded exchange simulator.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    speed = clock.speed if isinstance(clock, ScaledClock) else 1.0
     runtime = ThreadedRuntime(
         clock=clock,
-        seed=settings.sim.seed if settings.bot.mode == "sim" else None,
+        seed=settings.sim.seed,
         unresponsive_after_ns=settings.health.unresponsive_after_ms * _MS,
     )
-    speed = clock.speed if isinstance(clock, ScaledClock) else 1.0
-    tree = build_tree(settings, clock_speed=speed)
-    code = run_tree(runtime, tree, duration_s=args.duration, stop=stop)
+    with embedded_simulator(settings, clock) as venue:
+        log.info(
+            "starting: mode %s, symbols %s, timeframe %s, clock %gx, state %s, "
+            "exchange %s, health every %d s",
+            settings.bot.mode,
+            ",".join(settings.bot.symbols),
+            settings.bot.timeframe,
+            speed,
+            state_dir.resolve(),
+            venue.rest_url,
+            settings.health.report_interval_s,
+        )
+        tree = build_tree(settings, clock_speed=speed, venue=venue)
+        code = run_tree(runtime, tree, duration_s=args.duration, stop=stop)
     log.info("stopped with exit status %d", code)
     return code
 

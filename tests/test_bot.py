@@ -52,7 +52,10 @@ def test_run_for_a_duration_exits_zero_with_health_reports(tmp_path: Path) -> No
     reports = [line["data"] for line in lines if line["logger"] == "health"]
     assert reports, result.stderr
     assert reports[-1]["overall"] == "OK"
-    assert {a["actor_id"] for a in reports[-1]["actors"]} >= {"root", "ops", "health"}
+    actors = {a["actor_id"]: a["state"] for a in reports[-1]["actors"]}
+    assert set(actors) >= {"root", "ops", "health", "market", "trading", "gateway", "risk"}
+    assert {f"book:{s}" for s in ("BTCUSD", "ETHUSD", "SOLUSD")} <= set(actors)
+    assert set(actors.values()) == {"RUNNING"}
     assert (tmp_path / "state").is_dir()
 
 
@@ -87,6 +90,12 @@ def test_invalid_settings_name_every_problem_and_exit_2(tmp_path: Path) -> None:
     assert "500" in result.stderr
     assert "nosuch" in result.stderr
     assert "BOT_HEALTH__REPORT_INTERVAL_S" in result.stderr
+
+
+def test_modes_other_than_sim_are_refused_for_now(tmp_path: Path) -> None:
+    result = _bot("--set", "bot.mode=paper", "--duration", "1", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert "mode 'paper' is not available yet" in result.stderr
 
 
 def test_sigterm_stops_gracefully_with_exit_zero(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from messages.settings import Secret, Settings
 __all__ = ["rest_gateway_spec", "trading_tree"]
 
 _NS = 1_000_000_000
+_MS = 1_000_000
 
 
 def trading_tree(
@@ -84,7 +85,11 @@ def trading_tree(
     spec = SupervisorSpec(
         max_restarts=sup.max_restarts, within_ns=sup.within_s * _NS, children=children
     )
-    return ChildSpec(actor_id=TRADING_ID, factory=lambda: Supervisor(spec))
+    # Stopping takes each child's budget in turn, plus room for a few dynamic positions.
+    stop_ns = sum(c.shutdown_timeout_ns for c in children) + 4 * sup.shutdown_timeout_ms * _MS
+    return ChildSpec(
+        actor_id=TRADING_ID, factory=lambda: Supervisor(spec), shutdown_timeout_ns=stop_ns
+    )
 
 
 def rest_gateway_spec(

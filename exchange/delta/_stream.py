@@ -11,8 +11,9 @@ loop drains in :meth:`StreamHandler.on_tick`). :meth:`StreamLoop.stop` may be ca
 any thread and returns within its timeout.
 
 Behaviour per connection: connect (``open_timeout``) -> ``on_connect(send)`` -> read with a
-short poll. Time is read from the injected :class:`Clock`: when nothing arrived for
-``ping_after_s`` the loop sends ``ping_message``; when nothing arrived for ``stale_after_s``
+short poll. Time is read from the injected :class:`Clock`: every ``ping_after_s`` the loop
+sends ``ping_message``, busy or not (a server may drop a client that stays silent, however
+much it receives); when nothing arrived for ``stale_after_s``
 the connection is declared stale and closed. A failure (refused connect, drop, stale, a
 ``Retryable`` error from the handler) is followed by a reconnect after exponential backoff
 with jitter; the backoff resets once a connection delivered its first frame. After
@@ -260,10 +261,7 @@ class StreamLoop:
                     if now - last_rx >= cfg.stale_after_s * _NS:
                         self.counters["stale"] += 1
                         raise _Stale(f"no frame for {cfg.stale_after_s}s") from None
-                    if self._ping_due(now - max(last_rx, last_ping)):
-                        send(cfg.ping_message or "")
-                        self.counters["pings"] += 1
-                        last_ping = now
+                    last_ping = self._ping_if_due(send, now, last_ping)
                     self._tick(send)
                     continue
                 last_rx = self._clock.now_ns()
@@ -272,12 +270,18 @@ class StreamLoop:
                 self._good = True
                 self._deliver(frame if isinstance(frame, bytes) else frame.encode(), send)
                 if self.counters["frames"] % 64 == 0:
+                    last_ping = self._ping_if_due(send, last_rx, last_ping)
                     self._tick(send)
         return self._good
 
-    def _ping_due(self, quiet_ns: int) -> bool:
+    def _ping_if_due(self, send: Callable[[str], None], now: int, last_ping: int) -> int:
+        """Send the ping when ``ping_after_s`` passed since the last one; return its time."""
         after = self.config.ping_after_s
-        return bool(self.config.ping_message) and after is not None and quiet_ns >= after * _NS
+        if not self.config.ping_message or after is None or now - last_ping < after * _NS:
+            return last_ping
+        send(self.config.ping_message)
+        self.counters["pings"] += 1
+        return now
 
     def _poll_s(self, last_rx: int) -> float:
         limit = last_rx + int(self.config.stale_after_s * _NS)

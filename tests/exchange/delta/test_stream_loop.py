@@ -58,6 +58,9 @@ class Peer:
         self.thread.start()
         self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}"
         self.to_send: list[str] = []
+        self.stream_every_s: float | None = None
+        self.streaming = threading.Event()
+        self.pings_while_streaming = 0
 
     def _handle(self, ws: ServerConnection) -> None:
         try:
@@ -67,13 +70,28 @@ class Peer:
                 if self.silent.is_set():
                     continue
                 if text == "ping":
+                    self.pings_while_streaming += self.streaming.is_set()
                     ws.send("pong")
                 elif text == "hello":
                     ws.send("hi")
                     for extra in self.to_send:
                         ws.send(extra)
+                    if self.stream_every_s is not None:
+                        threading.Thread(target=self._stream, args=(ws,), daemon=True).start()
         except ConnectionClosed:
             pass
+
+    def _stream(self, ws: ServerConnection) -> None:
+        """Send a frame every ``stream_every_s`` for up to 5 s: a connection never idle."""
+        self.streaming.set()
+        try:
+            for i in range(int(5 / (self.stream_every_s or 1))):
+                ws.send(f"tick {i}")
+                self.silent.wait(self.stream_every_s)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.streaming.clear()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -109,6 +127,17 @@ def test_pings_when_idle_and_stops_in_bounded_time(peer: Peer) -> None:
     wait_until(lambda: b"pong" in handler.frames)
     assert handler.frames[0] == b"hi" and loop.counters["pings"] >= 1
     assert loop.stop(timeout_s=2) and loop.state is StreamState.STOPPED
+
+
+def test_pings_even_while_frames_keep_arriving(peer: Peer) -> None:
+    # A busy feed must still show the server signs of life: some servers drop a client that
+    # has sent nothing for a while, however much they send it.
+    peer.stream_every_s = 0.002
+    handler = Recorder()
+    loop = _loop(peer.url, handler, ping_after_s=0.05)
+    loop.start()
+    wait_until(lambda: peer.pings_while_streaming >= 1)
+    assert loop.stop(timeout_s=2)
 
 
 def test_a_silent_connection_goes_stale_on_the_clock_and_reconnects(peer: Peer) -> None:

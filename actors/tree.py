@@ -1,0 +1,135 @@
+"""The application's actor tree: which subtrees run, in what order, under which supervisors.
+
+    root (one_for_one)
+    |- ops       health reporter (restart backoff from [supervision])
+    |- market    books, feeds, indicators, correlation, the public stream  (with a venue)
+    `- trading   risk, execution, strategies, the order gateway; positions and hedges
+                 as dynamic children                                      (with a venue)
+
+Without a venue (no exchange to talk to) only ``ops`` runs. The market subtree starts before
+trading, so books and indicators exist before any strategy or gateway acts on them; the root
+stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from actors._specs import Backoff, ChildSpec, Strategy, SupervisorSpec
+from actors._supervisor import Supervisor
+from messages import Product
+from messages.settings import Secret, Settings
+
+__all__ = ["Venue", "build_tree"]
+
+_NS = 1_000_000_000
+_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Venue:
+    """Where the exchange is and how to sign in (the simulator's URLs in sim mode).
+
+    Attributes:
+        rest_url: REST base URL (paths under /v2 are appended).
+        ws_url: WebSocket URL of the private (and legacy public) channels.
+        public_ws_url: WebSocket URL of the compact public channels.
+        api_key: API key; never logged.
+        api_secret: API secret; never logged.
+        products: the exchange's products by symbol, loaded at start (never hard-coded).
+    """
+
+    rest_url: str
+    ws_url: str
+    public_ws_url: str
+    api_key: Secret
+    api_secret: Secret
+    products: Mapping[str, Product]
+
+
+def build_tree(
+    settings: Settings, *, clock_speed: float = 1.0, venue: Venue | None = None
+) -> ChildSpec:
+    """Return the root supervisor's spec for these settings.
+
+    Args:
+        settings: the bot's settings.
+        clock_speed: how many clock seconds pass per real second; operational intervals
+            (health reports) are real seconds and are scaled by it.
+        venue: the exchange to trade on; ``None`` runs the operations subtree only.
+    """
+    from actors._health import HealthReporter
+
+    sup = settings.supervision
+    shutdown_ns = sup.shutdown_timeout_ms * _MS
+    health = ChildSpec(
+        actor_id="health",
+        factory=lambda: HealthReporter(
+            interval_ns=int(settings.health.report_interval_s * _NS * clock_speed)
+        ),
+        shutdown_timeout_ns=shutdown_ns,
+    )
+    ops = _supervisor(
+        "ops",
+        settings,
+        (health,),
+        backoff=Backoff(
+            initial_ns=sup.backoff_initial_ms * _MS,
+            max_ns=sup.backoff_max_ms * _MS,
+            reset_after_ns=sup.backoff_reset_after_s * _NS,
+        ),
+    )
+    children = [ops]
+    if venue is not None:
+        children += _trading_subtrees(settings, venue, clock_speed)
+    stop_ns = sum(child.shutdown_timeout_ns for child in children) + shutdown_ns
+    root = SupervisorSpec(
+        strategy=Strategy.ONE_FOR_ONE,
+        max_restarts=sup.max_restarts,
+        within_ns=sup.within_s * _NS,
+        children=tuple(children),
+    )
+    return ChildSpec(actor_id="root", factory=lambda: Supervisor(root), shutdown_timeout_ns=stop_ns)
+
+
+def _trading_subtrees(settings: Settings, venue: Venue, clock_speed: float) -> list[ChildSpec]:
+    from actors.market import market_tree
+    from actors.trading import rest_gateway_spec, trading_tree
+
+    market = market_tree(
+        settings,
+        rest_url=venue.rest_url,
+        public_ws_url=venue.public_ws_url,
+        clock_speed=clock_speed,
+    )
+    gateway = rest_gateway_spec(
+        settings,
+        rest_url=venue.rest_url,
+        ws_url=venue.ws_url,
+        api_key=venue.api_key,
+        api_secret=venue.api_secret,
+    )
+    trading = trading_tree(settings, products=venue.products, gateway_spec=gateway)
+    return [market, trading]
+
+
+def _supervisor(
+    actor_id: str,
+    settings: Settings,
+    children: tuple[ChildSpec, ...],
+    *,
+    backoff: Backoff | None = None,
+) -> ChildSpec:
+    sup = settings.supervision
+    spec = SupervisorSpec(
+        strategy=Strategy.ONE_FOR_ONE,
+        max_restarts=sup.max_restarts,
+        within_ns=sup.within_s * _NS,
+        backoff=backoff,
+        children=children,
+    )
+    stop_ns = sum(c.shutdown_timeout_ns for c in children) + sup.shutdown_timeout_ms * _MS
+    return ChildSpec(
+        actor_id=actor_id, factory=lambda: Supervisor(spec), shutdown_timeout_ns=stop_ns
+    )
