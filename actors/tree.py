@@ -1,7 +1,7 @@
 """The application's actor tree: which subtrees run, in what order, under which supervisors.
 
     root (one_for_one)
-    |- ops       health reporter (restart backoff from [supervision])
+    |- ops       health reporter, trade logger (restart backoff from [supervision])
     |- market    books, feeds, indicators, correlation, the public stream  (with a venue)
     `- trading   risk, execution, strategies, the order gateway; positions and hedges
                  as dynamic children                                      (with a venue)
@@ -60,6 +60,7 @@ def build_tree(
         venue: the exchange to trade on; ``None`` runs the operations subtree only.
     """
     from actors._health import HealthReporter
+    from actors._trade_log import TradeLogger
 
     sup = settings.supervision
     shutdown_ns = sup.shutdown_timeout_ms * _MS
@@ -73,7 +74,7 @@ def build_tree(
     ops = _supervisor(
         "ops",
         settings,
-        (health,),
+        (health, ChildSpec(actor_id="trades", factory=TradeLogger)),
         backoff=Backoff(
             initial_ns=sup.backoff_initial_ms * _MS,
             max_ns=sup.backoff_max_ms * _MS,

@@ -366,3 +366,30 @@ def test_every_state_change_is_published(runtime: Harness) -> None:
         ("RESTARTING", "STARTING"),
         ("STARTING", "RUNNING"),
     ]
+
+
+def test_trade_logger_writes_one_line_per_event_with_net_pnl(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from decimal import Decimal
+
+    from actors._trade_log import TradeLogger
+    from messages import PositionClosed, UnixNanos
+
+    rt = DeterministicRuntime(start_ns=START_NS)
+    spec = ChildSpec(actor_id="trades", factory=TradeLogger)
+    rt.start_root(supervisor("root", SupervisorSpec(children=(spec,))))
+    ts = UnixNanos(START_NS)
+    closed = PositionClosed(
+        ts_event=ts, ts_init=ts, position_id="p1", symbol="BTCUSD",
+        entry_price=Decimal("70000"), exit_price=Decimal("71400"),
+        realised_pnl=Decimal("198.80"), fees=Decimal("2.84"), funding=Decimal("-0.10"),
+        reason="target",
+    )  # fmt: skip
+    with caplog.at_level("INFO"):
+        rt.inject("trades", closed)
+        rt.inject("trades", closed)
+        rt.run_until_idle()
+    lines = [r.getMessage() for r in caplog.records if r.name == "actor.trades"]
+    assert len(lines) == 2
+    assert "net 391.72 after 2 trades" in lines[-1]

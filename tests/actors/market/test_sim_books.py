@@ -29,7 +29,7 @@ def market(manual_sim: SimExchange) -> Iterator[Market]:
     try:
         yield running
     finally:
-        assert running.runtime.shutdown(timeout_s=10) == []
+        assert running.runtime.shutdown(timeout_s=60) == []
 
 
 def settled(market: Market, symbol: str) -> bool:

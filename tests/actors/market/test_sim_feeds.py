@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -54,13 +54,26 @@ def market(manual_sim: SimExchange) -> Iterator[Market]:
     try:
         yield running
     finally:
-        assert running.runtime.shutdown(timeout_s=10) == []
+        assert running.runtime.shutdown(timeout_s=60) == []
 
 
 def run_market(market: Market, seconds: float) -> None:
     """Step the simulator's market every 50 ms for ``seconds`` real seconds."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
+        market.sim.market.step()
+        time.sleep(0.05)
+
+
+def wait_stepping(market: Market, condition: Callable[[], bool], what: str) -> None:
+    """Keep the market moving (a step every 50 ms) until ``condition`` holds, at most 60 s.
+
+    Feeds sync on live candle frames, so a wait that stopped the market could never end.
+    """
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in 60 s: {what}")
         market.sim.market.step()
         time.sleep(0.05)
 
@@ -130,9 +143,9 @@ def check_candles_and_indicators(market: Market, symbol: str) -> None:
 def test_candles_indicators_and_correlation(market: Market) -> None:
     run_market(market, 2.5)
     for symbol in SYMBOLS:
-        wait_until(lambda s=symbol: len(market.sink.of(CandleClosed, s)) >= 2, what=symbol)
+        wait_stepping(market, lambda s=symbol: len(market.sink.of(CandleClosed, s)) >= 2, symbol)
         check_candles_and_indicators(market, symbol)
-    wait_until(lambda: bool(market.sink.of(CorrelationUpdated)))
+    wait_stepping(market, lambda: bool(market.sink.of(CorrelationUpdated)), "correlation")
     update = market.sink.of(CorrelationUpdated)[-1]
     assert update.symbols == SYMBOLS and len(update.matrix) == 3
 
@@ -143,7 +156,7 @@ def test_candles_indicators_and_correlation(market: Market) -> None:
 )
 def test_killed_actor_restarts_and_resyncs(market: Market, victim: str) -> None:
     run_market(market, 1.2)
-    wait_until(lambda: market.actor(feed_id("BTCUSD")).feed.synced, what="feed synced")
+    wait_stepping(market, lambda: market.actor(feed_id("BTCUSD")).feed.synced, "feed synced")
     eth_tops = len(market.sink.of(TopOfBook, "ETHUSD"))
     kill(market, victim)
     run_market(market, 2.5)  # across the restart backoff and at least one candle
@@ -152,13 +165,15 @@ def test_killed_actor_restarts_and_resyncs(market: Market, victim: str) -> None:
     run_market(market, 1.5)
     book = market.actor(book_id("BTCUSD")).book
     wait_until(lambda: book.synced, what="book synced")
-    wait_until(lambda: market.actor(feed_id("BTCUSD")).feed.synced, what="feed resynced")
+    wait_stepping(market, lambda: market.actor(feed_id("BTCUSD")).feed.synced, "feed resynced")
     wait_until(lambda: market.actor(indicators_id("BTCUSD")).logic.set is not None)
     others = [book_id(s) for s in SYMBOLS] + [feed_id(s) for s in SYMBOLS]
     assert all(market.runtime.entry(a).restarts == 0 for a in others if a != victim)
     if victim != STREAM_ID:  # the shared connection is the one thing all symbols use
         assert len(market.sink.of(TopOfBook, "ETHUSD")) > eth_tops + 10
-    wait_until(lambda: len(market.sink.of(CandleClosed, "BTCUSD")) >= 3)
+    wait_stepping(
+        market, lambda: len(market.sink.of(CandleClosed, "BTCUSD")) >= 3, "three candles closed"
+    )
     check_candles_and_indicators(market, "BTCUSD")
     if victim == STREAM_ID:
         assert market.actor(feed_id("BTCUSD")).feed.gaps_backfilled >= 1

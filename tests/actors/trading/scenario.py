@@ -275,6 +275,6 @@ class World:
 
     def close(self) -> None:
         if self.kind == "threaded":
-            assert self.runtime.shutdown(timeout_s=5.0) == []
+            assert self.runtime.shutdown(timeout_s=60.0) == []
         else:
             assert self.runtime.shutdown() == []

@@ -96,5 +96,5 @@ def test_entry_protected_and_closed_over_rest_pnl_equals_wallet(sim: SimExchange
         assert change == closed.realised_pnl - closed.fees + closed.funding
         assert closed.realised_pnl > 0 and closed.fees > Decimal(0)
     finally:
-        assert runtime.shutdown(timeout_s=5.0) == []
+        assert runtime.shutdown(timeout_s=60.0) == []
         client.close()
