@@ -153,8 +153,10 @@ class KernelBase(abc.ABC):
                     siblings.remove(actor_id)
         dropped = self._drain_dead_mailbox(entry)
         if dropped:
+            # Expected when an actor ends itself while published events are still queued
+            # for it (a closed position and its last ticks); counted, not shouted.
             self.dead_letters += dropped
-            _log.warning("%s: removed with %d undelivered messages", actor_id, dropped)
+            _log.debug("%s: removed with %d undelivered messages", actor_id, dropped)
 
     def set_state(self, actor_id: str, state: ActorState, reason: str = "") -> None:
         """Move ``actor_id`` to ``state`` (supervisors mark RESTARTING)."""
