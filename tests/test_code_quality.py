@@ -16,6 +16,7 @@ STRICT = [
     "messages",
     "indicators",
     "exchange/delta",
+    "storage",
     "actors/_clock.py",
     "actors/_specs.py",
     "actors/_supervision.py",

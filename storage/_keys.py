@@ -1,0 +1,96 @@
+"""Byte layouts of keys and values in the LMDB databases.
+
+Keys sort as LMDB compares them (bytewise), so numbers are big-endian:
+
+- journal key: the sequence number as an unsigned 64-bit big-endian integer (8 bytes);
+- trade key: the close time (ns, u64 big-endian) then the trade id in UTF-8;
+- snapshot key: the stable actor id in UTF-8;
+- snapshot value: a format byte (1), the last applied journal sequence (u64), the actor's
+  snapshot schema version (u32), then the state bytes (orjson), all big-endian.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+SEQ_MAX = 2**64 - 1
+"""Largest journal sequence number a key can carry."""
+
+_SEQ = struct.Struct(">Q")
+_SNAPSHOT_HEADER = struct.Struct(">BQI")
+_SNAPSHOT_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """One actor's stored state.
+
+    Attributes:
+        actor_id: Stable actor id (``"position:p42"``).
+        state: The actor's state as orjson bytes; the store never parses it.
+        last_seq: Last journal sequence the state includes; replay starts after it.
+        schema: Version of the actor's own state layout (the actor migrates it).
+    """
+
+    actor_id: str
+    state: bytes
+    last_seq: int
+    schema: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClosedTrade:
+    """One closed trade record.
+
+    Attributes:
+        closed_ns: When the trade closed, ns since the UNIX epoch; the iteration order.
+        trade_id: Stable id of the trade; with ``closed_ns`` it makes the key, so writing
+            the same trade twice (a replay) stores it once.
+        record: The trade as orjson bytes.
+    """
+
+    closed_ns: int
+    trade_id: str
+    record: bytes
+
+
+def seq_key(seq: int) -> bytes:
+    """Encode a journal sequence number (0 to 2**64-1) as its 8-byte key."""
+    if not 0 <= seq <= SEQ_MAX:
+        raise ValueError(f"journal sequence out of range: {seq}")
+    return _SEQ.pack(seq)
+
+
+def key_seq(key: bytes) -> int:
+    """Decode an 8-byte journal key back into its sequence number."""
+    if len(key) != _SEQ.size:
+        raise ValueError(f"journal key must be 8 bytes, was {len(key)}")
+    value: int = _SEQ.unpack(key)[0]
+    return value
+
+
+def trade_key(closed_ns: int, trade_id: str) -> bytes:
+    """Encode a closed trade's key: close time then id, so iteration is by close time."""
+    return seq_key(closed_ns) + trade_id.encode()
+
+
+def pack_snapshot(snapshot: Snapshot) -> bytes:
+    """Encode a snapshot's value (header then the state bytes)."""
+    header = _SNAPSHOT_HEADER.pack(_SNAPSHOT_FORMAT, snapshot.last_seq, snapshot.schema)
+    return header + snapshot.state
+
+
+def unpack_snapshot(actor_id: str, value: bytes) -> Snapshot:
+    """Decode a snapshot value; ``ValueError`` when the header is short or unknown."""
+    if len(value) < _SNAPSHOT_HEADER.size:
+        raise ValueError(f"snapshot of {actor_id!r} is {len(value)} bytes, shorter than header")
+    fmt, last_seq, schema = _SNAPSHOT_HEADER.unpack_from(value)
+    if fmt != _SNAPSHOT_FORMAT:
+        raise ValueError(f"snapshot of {actor_id!r} has unknown format byte {fmt}")
+    return Snapshot(
+        actor_id=actor_id,
+        state=bytes(value[_SNAPSHOT_HEADER.size :]),
+        last_seq=last_seq,
+        schema=schema,
+    )

@@ -1,0 +1,56 @@
+"""The key and value codecs: exact round trips, and byte order equals number order."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from storage import SEQ_MAX, Snapshot, key_seq, seq_key
+from storage._keys import pack_snapshot, trade_key, unpack_snapshot
+
+seqs = st.integers(min_value=0, max_value=SEQ_MAX)
+
+
+@given(seqs)
+def test_seq_key_round_trips(seq: int) -> None:
+    key = seq_key(seq)
+    assert len(key) == 8
+    assert key_seq(key) == seq
+
+
+@given(seqs, seqs)
+def test_seq_keys_sort_like_numbers(a: int, b: int) -> None:
+    assert (seq_key(a) < seq_key(b)) == (a < b)
+
+
+@given(seqs, st.text(min_size=1), seqs, st.text(min_size=1))
+def test_trade_keys_sort_by_close_time_first(t1: int, id1: str, t2: int, id2: str) -> None:
+    if t1 != t2:
+        assert (trade_key(t1, id1) < trade_key(t2, id2)) == (t1 < t2)
+
+
+@given(st.text(), st.binary(), seqs, st.integers(min_value=0, max_value=2**32 - 1))
+def test_snapshot_value_round_trips(
+    actor_id: str, state: bytes, last_seq: int, schema: int
+) -> None:
+    snap = Snapshot(actor_id=actor_id, state=state, last_seq=last_seq, schema=schema)
+    assert unpack_snapshot(actor_id, pack_snapshot(snap)) == snap
+
+
+@pytest.mark.parametrize("seq", [-1, SEQ_MAX + 1])
+def test_seq_key_refuses_out_of_range(seq: int) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        seq_key(seq)
+
+
+def test_key_seq_refuses_wrong_length() -> None:
+    with pytest.raises(ValueError, match="8 bytes"):
+        key_seq(b"\x00" * 7)
+
+
+def test_unpack_refuses_short_or_unknown_header() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        unpack_snapshot("a", b"\x01")
+    with pytest.raises(ValueError, match="format byte"):
+        unpack_snapshot("a", b"\x09" + b"\x00" * 12)
