@@ -111,6 +111,7 @@ class KernelBase(abc.ABC):
         self.unresponsive_after_ns = unresponsive_after_ns
         self.dead_letters = 0
         self.root_id: str | None = None
+        self.root_shutdown_ns = 10_000_000_000
         self.root_failure: BaseException | None = None
         self._entries: dict[str, Entry] = {}
         self._subs: dict[tuple[type, str | None], tuple[str, ...]] = {}
@@ -258,6 +259,7 @@ class KernelBase(abc.ABC):
             RuntimeFailed: if it failed to start; the cause is chained.
         """
         self.root_id = spec.actor_id
+        self.root_shutdown_ns = spec.shutdown_timeout_ns
         _, error = self.start_actor(spec, None)
         if error is not None:
             raise RuntimeFailed(f"{spec.actor_id} failed to start: {error}") from error

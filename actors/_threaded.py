@@ -213,8 +213,14 @@ class ThreadedRuntime(KernelBase):
             )
         return result
 
-    def shutdown(self, timeout_s: float = 10.0) -> list[str]:
-        """Stop the tree in reverse order, then the scheduler; return ids still alive (bugs)."""
+    def shutdown(self, timeout_s: float | None = None) -> list[str]:
+        """Stop the tree in reverse order, then the scheduler; return ids still alive (bugs).
+
+        ``timeout_s`` defaults to the root spec's shutdown timeout (which the tree builder
+        sizes to cover its children's own budgets).
+        """
+        if timeout_s is None:
+            timeout_s = self.root_shutdown_ns / _NS
         if self.root_id is not None and self.root_id in self._entries:
             self.stop_actor(self.root_id, int(timeout_s * _NS))
         with self._timer_cond:
