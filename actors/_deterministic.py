@@ -18,6 +18,7 @@ from typing import Any
 from actors._clock import SimulatedClock
 from actors._kernel import ActorCrashed, AskTimeout, Entry, KernelBase, RuntimeFailed
 from actors._specs import ChildSpec, ExitKind
+from actors._timers import TimerFire
 from messages import ActorState
 
 _log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ class DeterministicRuntime(KernelBase):
             for timer in self._timers.pop_due(self.sim_clock.now_ns()):
                 entry = self._entries.get(timer.owner)
                 if entry is not None and entry.incarnation == timer.incarnation:
-                    self._push(timer.owner, timer.message, None, sender="timer")
+                    fire = TimerFire(timer.incarnation, timer.message)
+                    self._push(timer.owner, fire, None, sender="timer")
             steps += self.run_until_idle(max_steps=max_steps - steps)
         if until_ns > self.sim_clock.now_ns():
             self.sim_clock.advance_to(until_ns)
@@ -204,6 +206,10 @@ class DeterministicRuntime(KernelBase):
         if actor is None:
             entry.mailbox.append((message, reply))
             return
+        if type(message) is TimerFire:
+            if message.incarnation != entry.incarnation:
+                return  # a predecessor's timer
+            message = message.message
         self._record(sender, target, message)
         self.delivered += 1
         entry.last_message_mono_ns = self.sim_clock.now_ns()

@@ -328,9 +328,15 @@ class KernelBase(abc.ABC):
     def _end_incarnation(
         self, entry: Entry, incarnation: int, kind: ExitKind, error: BaseException | None
     ) -> None:
-        """Clean up after an incarnation ended; tell the parent unless it stopped it."""
+        """Clean up after an incarnation ended; tell the parent unless it stopped it.
+
+        Only the live incarnation may change the entry: a stale one (left behind after an
+        abandon) just loses its timers.
+        """
         with self._lock:
             self._timers.cancel_owner(entry.actor_id, incarnation)
+        if incarnation != entry.incarnation:
+            return
         self._unsubscribe_all(entry.actor_id)
         entry.busy_since_mono_ns = 0
         if kind is ExitKind.FAILURE:

@@ -23,12 +23,16 @@ class Plan:
         restart: children to start again, in start order.
         delay_ns: wait this long (backoff) before starting ``restart``; 0 means at once.
         give_up: a reason when restart intensity is exhausted: stop everything and fail.
+        remove: temporary siblings caught by a one_for_all / rest_for_one restart: stopped
+            (they are in ``stop``), then forgotten with :meth:`SupervisorLogic.remove`, never
+            restarted (OTP semantics).
     """
 
     stop: tuple[str, ...] = ()
     restart: tuple[str, ...] = ()
     delay_ns: int = 0
     give_up: str | None = None
+    remove: tuple[str, ...] = ()
 
 
 NOTHING = Plan()
@@ -167,10 +171,16 @@ class SupervisorLogic:
                 child.consecutive_restarts = 0
             child.consecutive_restarts += 1
             delay_ns = backoff.delay_ns(child.consecutive_restarts, unit_random)
-        for cid in affected:
-            self._children[cid].restarts += 1
         to_stop = tuple(cid for cid in reversed(affected) if self._children[cid].running)
-        return Plan(stop=to_stop, restart=affected, delay_ns=delay_ns)
+        temporary = tuple(
+            cid
+            for cid in affected
+            if cid != actor_id and self._children[cid].spec.restart is Restart.TEMPORARY
+        )
+        restart = tuple(cid for cid in affected if cid not in temporary)
+        for cid in restart:
+            self._children[cid].restarts += 1
+        return Plan(stop=to_stop, restart=restart, delay_ns=delay_ns, remove=temporary)
 
     def _expire(self, now_ns: int) -> None:
         horizon = now_ns - self.spec.within_ns

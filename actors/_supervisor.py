@@ -66,6 +66,7 @@ class Supervisor(Actor):
     def __init__(self, spec: SupervisorSpec) -> None:
         self.logic = SupervisorLogic(spec)
         self._restart_generation = 0
+        self._pending: dict[str, int] = {}  # child -> generation of its scheduled restart
 
     @property
     def _kernel(self) -> SupervisingKernel:
@@ -107,11 +108,18 @@ class Supervisor(Actor):
 
     def on_restart_due(self, event: RestartDue) -> None:
         """Start the children whose backoff delay has ended."""
-        if event.generation == self._restart_generation:
-            self._restart(event.actor_ids)
+        due = tuple(c for c in event.actor_ids if self._pending.get(c) == event.generation)
+        self._restart(due)
 
     def on_start_child(self, command: StartChild) -> None:
         """Add and start a dynamic child; a child that cannot start is forgotten and logged."""
+        if self.logic.has(command.spec.actor_id):
+            self.context.log.error(
+                "%s: refused to start %s: a child with that id exists",
+                self.context.actor_id,
+                command.spec.actor_id,
+            )
+            return
         self.logic.add(command.spec)
         error = self._start(command.spec.actor_id)
         if error is not None:
@@ -142,6 +150,10 @@ class Supervisor(Actor):
     def _carry_out(self, plan: Plan) -> None:
         for child_id in plan.stop:
             self._stop(child_id)
+        for child_id in plan.remove:
+            self._pending.pop(child_id, None)
+            self.logic.remove(child_id)
+            self._kernel.remove_actor(child_id)
         if plan.give_up is not None:
             self.context.log.error("%s: giving up: %s", self.context.actor_id, plan.give_up)
             raise RestartIntensityExceeded(f"{self.context.actor_id}: {plan.give_up}")
@@ -150,6 +162,8 @@ class Supervisor(Actor):
         if not plan.restart:
             return
         self._restart_generation += 1
+        for child_id in plan.restart:
+            self._pending[child_id] = self._restart_generation
         if plan.delay_ns > 0:
             self.context.log.info(
                 "%s: restarting %s in %.3f s",
@@ -163,6 +177,7 @@ class Supervisor(Actor):
 
     def _restart(self, child_ids: tuple[str, ...]) -> None:
         for child_id in child_ids:
+            self._pending.pop(child_id, None)
             if not self.logic.has(child_id):
                 continue
             error = self._start(child_id)

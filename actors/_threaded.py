@@ -23,6 +23,7 @@ from actors._actor import Actor
 from actors._clock import Clock, WallClock
 from actors._kernel import ActorCrashed, AskTimeout, Entry, KernelBase
 from actors._specs import ChildSpec, ExitKind
+from actors._timers import TimerFire
 from messages import ActorState
 
 _log = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ class _Shell(pykka.ThreadingActor):
             self._runner.start_error = error
             self._halt()
         else:
-            self._kernel._transition(entry, ActorState.RUNNING, "started")
+            if not self._runner.abandoned:  # a late on_start of a left-behind incarnation
+                self._kernel._transition(entry, ActorState.RUNNING, "started")
         finally:
             self._runner.started.set()
 
@@ -107,6 +109,10 @@ class _Shell(pykka.ThreadingActor):
         try:
             if message is _WAKE:
                 return None
+            if type(message) is TimerFire:
+                if message.incarnation != self._incarnation:
+                    return None  # a predecessor's timer
+                message = message.message
             result = self._actor.receive(message)
         except KeyboardInterrupt:
             raise
@@ -278,12 +284,15 @@ class ThreadedRuntime(KernelBase):
         if runner.shell is not None and threading.get_ident() == entry.thread_ident:
             msg = f"{actor_id} cannot stop itself through stop_actor; use context.stop_self()"
             raise RuntimeError(msg)
-        self._transition(entry, ActorState.STOPPING, "stop requested")
+        if not runner.ended:  # not already ending through a crash or stop_self
+            self._transition(entry, ActorState.STOPPING, "stop requested")
         runner.stopping = True
         if runner.shell is not None:
             runner.shell.actor_stopped.set()
         entry.mailbox.put(Envelope(_WAKE))
         if runner.exited.wait(timeout_ns / _NS):
+            # A crash that raced the stop left it RESTARTING: stopped is what it is now.
+            self._settle_stopped(entry)
             return True
         self._abandon(entry, runner)
         return False
@@ -291,7 +300,10 @@ class ThreadedRuntime(KernelBase):
     # -- internals -------------------------------------------------------------------------
 
     def _abandon(self, entry: Entry, runner: _Runner) -> None:
+        # Marked ended so the stuck thread, if it ever returns, cannot touch the entry that
+        # its successor now owns (its _finish becomes a no-op).
         runner.abandoned = True
+        runner.ended = True
         if runner.shell is not None:
             runner.shell.actor_stopped.set()
         old = entry.mailbox
@@ -374,4 +386,4 @@ class ThreadedRuntime(KernelBase):
             for timer in fired:
                 entry = self._entries.get(timer.owner)
                 if entry is not None and entry.incarnation == timer.incarnation:
-                    self._enqueue(entry, timer.message)
+                    self._enqueue(entry, TimerFire(timer.incarnation, timer.message))

@@ -105,3 +105,15 @@ class TimerQueue:
                 if owned is not None:
                     owned.discard(timer.timer_id)
         return fired
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFire:
+    """A due timer in a mailbox: delivered only if ``incarnation`` is still the live one.
+
+    Mailboxes belong to the stable id and outlive incarnations, so a tick queued before a
+    crash would otherwise reach the next incarnation, which never asked for it.
+    """
+
+    incarnation: int
+    message: object

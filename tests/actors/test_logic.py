@@ -180,3 +180,17 @@ def test_a_message_without_handler_is_logged_with_the_actor_id(
         rt.inject("m", Unexpected())
         rt.run_until_idle()
     assert any("m: no handler on_unexpected" in r.getMessage() for r in caplog.records)
+
+
+def test_temporary_siblings_are_stopped_and_removed_not_restarted() -> None:
+    children = (
+        ChildSpec(actor_id="a", factory=Actor),
+        ChildSpec(actor_id="t", factory=Actor, restart=Restart.TEMPORARY),
+    )
+    logic = SupervisorLogic(SupervisorSpec(strategy=Strategy.ONE_FOR_ALL, children=children))
+    for cid in ("a", "t"):
+        logic.started(cid, 1, 0)
+    plan = logic.on_child_exited(ChildExited("a", 1, ExitKind.FAILURE), 1, 0.5)
+    assert plan.stop == ("t",)
+    assert plan.restart == ("a",)
+    assert plan.remove == ("t",)

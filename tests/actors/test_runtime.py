@@ -393,3 +393,23 @@ def test_trade_logger_writes_one_line_per_event_with_net_pnl(
     lines = [r.getMessage() for r in caplog.records if r.name == "actor.trades"]
     assert len(lines) == 2
     assert "net 391.72 after 2 trades" in lines[-1]
+
+
+def test_backoff_restarts_of_two_children_both_happen() -> None:
+    # Each child's scheduled restart stands on its own: a later plan must not cancel it.
+    rec = Recorder()
+    rt = DeterministicRuntime(start_ns=START_NS, seed=1)
+    spec = SupervisorSpec(
+        max_restarts=10,
+        backoff=Backoff(initial_ns=SECOND, jitter=0.0),
+        children=(probe("a", rec), probe("b", rec)),
+    )
+    rt.start_root(supervisor("root", spec))
+    rt.inject("a", Crash())
+    rt.run_until_idle()
+    rt.advance(SECOND // 2)
+    rt.inject("b", Crash())
+    rt.advance(2 * SECOND)
+    assert ("a", 2) in rec.of("start")
+    assert ("b", 2) in rec.of("start")
+    assert rt.entry("a").state is ActorState.RUNNING
