@@ -144,7 +144,7 @@ class DeterministicRuntime(KernelBase):
 
     def start_actor(self, spec: ChildSpec, parent: str | None) -> tuple[int, BaseException | None]:
         """Start a new incarnation of ``spec`` inline; its on_start runs before this returns."""
-        entry = self._entry_for_start(spec.actor_id, parent)
+        entry = self._entry_for_start(spec, parent)
         if entry.actor is not None:
             return entry.incarnation, RuntimeError(f"{spec.actor_id} is already running")
         actor = self._new_actor(spec, entry)
@@ -170,6 +170,7 @@ class DeterministicRuntime(KernelBase):
         while held:
             message, reply = held.pop()
             self._queue.appendleft((spec.actor_id, "held", message, reply))
+            self._pending[spec.actor_id] += 1
         return context.incarnation, None
 
     def stop_actor(self, actor_id: str, timeout_ns: int) -> bool:  # noqa: ARG002 - protocol

@@ -93,6 +93,7 @@ class Entry:
     runner: Any = None
     thread_ident: int | None = None
     stop_requested: bool = False
+    shutdown_timeout_ns: int = 2_000_000_000
     children: list[str] = field(default_factory=list)
 
 
@@ -129,7 +130,8 @@ class KernelBase(abc.ABC):
         """Return every registered actor id in registration order."""
         return tuple(self._entries)
 
-    def _entry_for_start(self, actor_id: str, parent: str | None) -> Entry:
+    def _entry_for_start(self, spec: ChildSpec, parent: str | None) -> Entry:
+        actor_id = spec.actor_id
         with self._lock:
             entry = self._entries.get(actor_id)
             if entry is None:
@@ -140,6 +142,7 @@ class KernelBase(abc.ABC):
             elif entry.parent != parent:
                 msg = f"actor id {actor_id!r} already belongs to {entry.parent!r}"
                 raise ValueError(msg)
+            entry.shutdown_timeout_ns = spec.shutdown_timeout_ns
             return entry
 
     def remove_actor(self, actor_id: str) -> None:
@@ -358,7 +361,7 @@ class KernelBase(abc.ABC):
         for child_id in reversed(list(entry.children)):
             child = self._entries.get(child_id)
             if child is not None and child.state not in (ActorState.STOPPED, ActorState.FAILED):
-                self.stop_actor(child_id, 2_000_000_000)
+                self.stop_actor(child_id, child.shutdown_timeout_ns)
 
     def _root_exited(self, entry: Entry, error: BaseException | None) -> None:
         self.root_failure = error or RuntimeError(f"root {entry.actor_id} exited")

@@ -246,7 +246,7 @@ class ThreadedRuntime(KernelBase):
 
     def start_actor(self, spec: ChildSpec, parent: str | None) -> tuple[int, BaseException | None]:
         """Start a new incarnation of ``spec`` and wait until its on_start finished."""
-        entry = self._entry_for_start(spec.actor_id, parent)
+        entry = self._entry_for_start(spec, parent)
         previous = entry.runner
         # A failed incarnation's thread may still be finishing its teardown; let it.
         if (
