@@ -38,7 +38,7 @@ def _bot(
 def test_run_for_a_duration_exits_zero_with_health_reports(tmp_path: Path) -> None:
     result = _bot(
         "--duration",
-        "2",
+        "3",
         "--state",
         str(tmp_path / "state"),
         "--log-format",
@@ -51,11 +51,12 @@ def test_run_for_a_duration_exits_zero_with_health_reports(tmp_path: Path) -> No
     lines = [orjson.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     reports = [line["data"] for line in lines if line["logger"] == "health"]
     assert reports, result.stderr
-    assert reports[-1]["overall"] == "OK"
-    actors = {a["actor_id"]: a["state"] for a in reports[-1]["actors"]}
-    assert set(actors) >= {"root", "ops", "health", "market", "trading", "gateway", "risk"}
-    assert {f"book:{s}" for s in ("BTCUSD", "ETHUSD", "SOLUSD")} <= set(actors)
-    assert set(actors.values()) == {"RUNNING"}
+    assert all(report["overall"] == "OK" for report in reports)
+    # Reports come while the tree starts, runs and stops: one of them shows it all running.
+    wanted = {"root", "ops", "health", "market", "trading", "gateway", "risk"}
+    wanted |= {f"book:{s}" for s in ("BTCUSD", "ETHUSD", "SOLUSD")}
+    states = [{a["actor_id"]: a["state"] for a in report["actors"]} for report in reports]
+    assert any(wanted <= set(s) and set(s.values()) == {"RUNNING"} for s in states), states
     assert (tmp_path / "state").is_dir()
 
 
