@@ -35,7 +35,7 @@ from actors import (
     WallClock,
 )
 from actors.tree import Venue, build_tree
-from messages.settings import TIMEFRAME_SECONDS, Secret, Settings, SettingsError, load_settings
+from messages.settings import Secret, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
@@ -200,29 +200,16 @@ def configure_logging(settings: Settings, state_dir: Path) -> None:
 # -- the actor tree ---------------------------------------------------------------------------
 
 
-def timeframe_seconds(timeframe: str) -> int:
-    """Return the length of a timeframe such as "15m" in seconds."""
-    return TIMEFRAME_SECONDS[timeframe]
-
-
-def make_clock(settings: Settings) -> WallClock | ScaledClock:
-    """Sim mode runs ``sim.speed`` candle periods per real second; other modes in real time."""
-    if settings.bot.mode == "sim":
-        return ScaledClock(speed=settings.sim.speed * timeframe_seconds(settings.bot.timeframe))
-    return WallClock()
-
-
 @contextlib.contextmanager
-def embedded_simulator(settings: Settings, clock: ScaledClock | WallClock) -> Iterator[Venue]:
+def embedded_simulator(settings: Settings, clock: ScaledClock) -> Iterator[Venue]:
     """Start the exchange simulator on 127.0.0.1 on the bot's clock; yield where it is.
 
     It is stopped after the actor tree, so the actors never see it vanish under them.
     """
     from exchange.delta import DeltaRestClient
-    from exchange.sim import SimExchange
+    from exchange.sim import simulator_for
 
-    market = "files" if settings.sim.data_dir else "generator"
-    sim = SimExchange(settings.sim, clock=clock, market=market).start()
+    sim = simulator_for(settings, clock).start()
     try:
         rest = DeltaRestClient(
             sim.rest_url,
@@ -293,7 +280,6 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    clock = make_clock(settings)
     if settings.bot.mode != "sim":
         print(
             f'bot.py: mode {settings.bot.mode!r} is not available yet; bot.mode = "sim" '
@@ -301,7 +287,10 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    speed = clock.speed if isinstance(clock, ScaledClock) else 1.0
+    from exchange.sim import sim_clock
+
+    clock = sim_clock(settings)  # one clock for the simulator's market and the actors
+    speed = clock.speed
     runtime = ThreadedRuntime(
         clock=clock,
         seed=settings.sim.seed,

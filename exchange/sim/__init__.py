@@ -26,7 +26,7 @@ from exchange.sim._generator import CorrelatedGenerator, GeneratorParams
 from exchange.sim._market import Market
 from exchange.sim._model import OrderRequest
 from exchange.sim._products import SimProduct, default_products
-from exchange.sim._standalone import run_standalone
+from exchange.sim._standalone import run_standalone, sim_clock, simulator_for
 
 __all__ = [
     "MARKETS",
@@ -50,4 +50,6 @@ __all__ = [
     "find_candle_files",
     "read_candles",
     "run_standalone",
+    "sim_clock",
+    "simulator_for",
 ]

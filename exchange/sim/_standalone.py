@@ -14,7 +14,21 @@ from exchange.sim._errors import ExchangeSimError
 from exchange.sim._exchange import SimExchange
 from messages.settings import TIMEFRAME_SECONDS, Settings
 
-__all__ = ["run_standalone"]
+__all__ = ["run_standalone", "sim_clock", "simulator_for"]
+
+
+def sim_clock(settings: Settings) -> ScaledClock:
+    """The simulated market's clock: ``sim.speed`` ``bot.timeframe`` candles per real second."""
+    return ScaledClock(speed=settings.sim.speed * TIMEFRAME_SECONDS[settings.bot.timeframe])
+
+
+def simulator_for(settings: Settings, clock: ScaledClock) -> SimExchange:
+    """A simulator as the settings describe it: candle files when sim.data_dir is set."""
+    return SimExchange(settings.sim, clock=clock, market=_market_kind(settings))
+
+
+def _market_kind(settings: Settings) -> str:
+    return "files" if settings.sim.data_dir else "generator"
 
 
 def run_standalone(
@@ -28,11 +42,11 @@ def run_standalone(
     Returns:
         0 after a clean stop, 1 when it could not start (the cause is printed).
     """
-    speed = settings.sim.speed * TIMEFRAME_SECONDS[settings.bot.timeframe]
-    market = "files" if settings.sim.data_dir else "generator"
+    clock = sim_clock(settings)
+    speed = clock.speed
+    market = _market_kind(settings)
     try:
-        sim = SimExchange(settings.sim, clock=ScaledClock(speed=speed), market=market)
-        sim.start()
+        sim = simulator_for(settings, clock).start()
     except ExchangeSimError as exc:
         print(f"simulator: cannot start: {exc}", flush=True)
         return 1
