@@ -9,8 +9,10 @@ seen (the venue sends a closed candle's final values before the next one starts)
 
 Start: history (closed candles over REST) is kept until the first live frame arrives; history
 candles at or after that frame's open are dropped, so a runtime clock that disagrees with the
-venue's cannot turn a forming candle into a closed one. Then :class:`CandleHistoryLoaded` is
-published and the feed is *synced*.
+venue's cannot turn a forming candle into a closed one. The candle just before that frame is
+dropped too and fetched again as a start-up gap: the history request may have caught it still
+forming (its last trades after the request), and only a request made after the venue moved on
+is sure to return its final values. Then :class:`CandleHistoryLoaded` is published.
 
 Gaps: when the next closed candle is not the previous one plus one timeframe, the missing
 range is asked for over REST (:attr:`FeedStep.fetch`) and later candles wait behind it, so
@@ -195,7 +197,8 @@ class CandleFeed:
         if self._history is None or self._first_open is None:
             return [], None
         first = self._first_open
-        history = [c for c in self._history if c.open_time_ns < first]
+        # The candle before the first live frame may have been forming at the request.
+        history = [c for c in self._history if c.open_time_ns < first - self.timeframe_ns]
         self._history = None
         self._started = True
         self.history_candles = len(history)

@@ -3,6 +3,7 @@ indicators actor under both runtimes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -49,12 +50,29 @@ def closed(step: object) -> list[int]:
 
 
 def started_feed(history_until: int = 9) -> CandleFeed:
+    """A synced feed whose closed candles are 0..history_until and whose forming one is next."""
     feed = CandleFeed("BTCUSD", timeframe_ns=TF, keep=100, stale_after_ns=10**12)
     feed.on_candle(frame(history_until + 1), T0)
     step = feed.on_history([candle(i) for i in range(history_until + 3)], T0)  # overlaps live
     hist = next(m for m in step.publish if type(m) is CandleHistoryLoaded)
-    assert len(hist.candles) == history_until + 1 and feed.synced
+    assert len(hist.candles) == history_until and not feed.synced
+    assert step.fetch == (T0 + history_until * TF, T0 + (history_until + 1) * TF)
+    assert closed(feed.on_backfill(*step.fetch, [candle(history_until)], T0)) == [history_until]
+    assert feed.synced
     return feed
+
+
+def test_last_history_candle_is_fetched_again_after_the_first_live_frame() -> None:
+    """History fetched while candle 4 still formed holds a partial 4; the feed must publish
+    the final 4, which only a request made after the venue moved to 5 is sure to return."""
+    feed = CandleFeed("BTCUSD", timeframe_ns=TF, keep=100, stale_after_ns=10**12)
+    partial = replace(candle(4), close=Decimal(1), volume=Decimal(1))
+    assert feed.on_history([*map(candle, range(4)), partial], T0).fetch is None  # no frame yet
+    step = feed.on_candle(frame(5), T0)
+    assert [c.open_time_ns for c in step.publish[0].candles] == [T0 + i * TF for i in range(4)]  # type: ignore[attr-defined]
+    assert step.fetch == (T0 + 4 * TF, T0 + 5 * TF)
+    step = feed.on_backfill(*step.fetch, [candle(4)], T0)
+    assert closed(step) == [4] and feed.closed[-1] == candle(4) and feed.synced
 
 
 def test_close_detection_and_duplicate_rejection() -> None:
@@ -73,7 +91,7 @@ def test_gap_is_backfilled_in_order() -> None:
     assert closed(feed.on_candle(frame(15), T0)) == []  # 14 waits behind the gap
     step = feed.on_backfill(*step.fetch, [candle(i) for i in range(10, 14)], T0)
     assert closed(step) == [10, 11, 12, 13, 14] and feed.synced
-    assert feed.gaps_backfilled == 1 and feed.candles_backfilled == 4
+    assert feed.gaps_backfilled == 2 and feed.candles_backfilled == 5  # with the start-up one
     assert type(step.publish[0]) is FeedHealth and step.publish[0].synced  # healthy first
 
 
