@@ -2,8 +2,9 @@
 
 ``run`` (the default) starts the supervised actor tree and runs until Ctrl-C, SIGTERM,
 ``--duration`` or the root supervisor giving up (exit status 1, so systemd restarts it).
-``sim`` runs the Delta-compatible exchange simulator on its own. ``backtest``, ``console``
-and ``snapshot`` arrive with later work; until then each says so and exits 2.
+``sim`` runs the Delta-compatible exchange simulator on its own. ``snapshot`` lists, shows,
+exports and restores the LMDB state (exit 1 with one line on stderr for a storage error).
+``backtest`` and ``console`` arrive with later work; until then each says so and exits 2.
 
 Settings come from settings.toml, then ``BOT_<SECTION>__<KEY>`` environment variables, then
 ``--set section.key=value`` and the dedicated flags (highest). Only this module configures
@@ -28,6 +29,7 @@ from typing import Any
 
 import orjson
 
+import storage
 from actors import (
     ChildSpec,
     ScaledClock,
@@ -35,6 +37,7 @@ from actors import (
     WallClock,
 )
 from actors.tree import Venue, build_tree
+from messages import Product
 from messages.settings import Secret, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -45,7 +48,7 @@ EXIT_USAGE = 2
 _NS = 1_000_000_000
 _MS = 1_000_000
 _SUBCOMMANDS = ("run", "backtest", "console", "snapshot", "sim")
-_LATER = ("backtest", "console", "snapshot")
+_LATER = ("backtest", "console")
 _DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.toml"
 
 
@@ -101,14 +104,49 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="SECONDS",
             help="stop gracefully after this many real seconds",
         )
+    run.add_argument(
+        "--venue",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="trade on a simulator already running (`bot.py sim --venue-file FILE`) instead of "
+        "starting one; the state then resumes across restarts",
+    )
+    sim.add_argument(
+        "--venue-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write where the simulator listens to FILE, for `bot.py run --venue FILE`",
+    )
     for name, text in (
         ("backtest", "replay candles through the trading logic"),
         ("console", "connect to a running bot's admin console"),
-        ("snapshot", "list, show, export or restore state snapshots"),
     ):
         later = sub.add_parser(name, parents=[common], help=f"{text} (not available yet)")
         later.add_argument("rest", nargs=argparse.REMAINDER)
+    add_snapshot_parser(sub, common)
     return parser
+
+
+def add_snapshot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``snapshot list|show ID|export FILE|restore FILE``; flags go after the action."""
+    snapshot = sub.add_parser("snapshot", help="list, show, export or restore the stored state")
+    actions = snapshot.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser(
+        "list", parents=[common], help="one line per actor snapshot, journal range, backups"
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    show = actions.add_parser("show", parents=[common], help="print one snapshot as JSON")
+    show.add_argument("actor_id", metavar="ID", help="stable actor id, as `snapshot list` shows")
+    export = actions.add_parser(
+        "export", parents=[common], help="write everything as JSON lines (safe while running)"
+    )
+    export.add_argument("file", type=Path, metavar="FILE")
+    restore = actions.add_parser(
+        "restore", parents=[common], help="replace the state from an export or backup (bot stopped)"
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="an export .jsonl or backup .mdb")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -206,22 +244,11 @@ def embedded_simulator(settings: Settings, clock: ScaledClock) -> Iterator[Venue
 
     It is stopped after the actor tree, so the actors never see it vanish under them.
     """
-    from exchange.delta import DeltaRestClient
     from exchange.sim import simulator_for
 
     sim = simulator_for(settings, clock).start()
     try:
-        rest = DeltaRestClient(
-            sim.rest_url,
-            api_key=None,
-            api_secret=None,
-            settings=settings.exchange,
-            clock=WallClock(),
-        )
-        try:
-            products = rest.load_products()
-        finally:
-            rest.close()
+        products = load_products(settings, sim.rest_url)
         yield Venue(
             rest_url=sim.rest_url,
             ws_url=sim.ws_url,
@@ -232,6 +259,19 @@ def embedded_simulator(settings: Settings, clock: ScaledClock) -> Iterator[Venue
         )
     finally:
         sim.stop()
+
+
+def load_products(settings: Settings, rest_url: str) -> dict[str, Product]:
+    """The venue's perpetual products, over public REST."""
+    from exchange.delta import DeltaRestClient
+
+    rest = DeltaRestClient(
+        rest_url, api_key=None, api_secret=None, settings=settings.exchange, clock=WallClock()
+    )
+    try:
+        return rest.load_products()
+    finally:
+        rest.close()
 
 
 def run_tree(
@@ -290,26 +330,102 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.sim import sim_clock
 
     clock = sim_clock(settings)  # one clock for the simulator's market and the actors
-    speed = clock.speed
     runtime = ThreadedRuntime(
         clock=clock,
         seed=settings.sim.seed,
         unresponsive_after_ns=settings.health.unresponsive_after_ms * _MS,
     )
-    with embedded_simulator(settings, clock) as venue:
-        log.info(
-            "starting: mode %s, symbols %s, timeframe %s, clock %gx, state %s, "
-            "exchange %s, health every %d s",
-            settings.bot.mode,
-            ",".join(settings.bot.symbols),
-            settings.bot.timeframe,
-            speed,
-            state_dir.resolve(),
-            venue.rest_url,
-            settings.health.report_interval_s,
-        )
-        tree = build_tree(settings, clock_speed=speed, venue=venue)
-        code = run_tree(runtime, tree, duration_s=args.duration, stop=stop)
+    try:
+        lock = storage.StateLock(state_dir)
+        lock.acquire()
+    except storage.StorageError as error:
+        print(f"bot.py: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if args.venue is None:
+            set_aside_embedded_state(state_dir)
+        with open_state(state_dir, settings) as store, venue_for(args, settings, clock) as venue:
+            return run_with_state(
+                args, settings, runtime=runtime, store=store, venue=venue, stop=stop
+            )
+    except (storage.StorageError, ValueError) as error:
+        print(f"bot.py: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        lock.release()
+
+
+def set_aside_embedded_state(state_dir: Path) -> None:
+    """The embedded simulator is a new, empty exchange on every run: state from an earlier
+    run cannot be reconciled with it, so it is moved aside (kept, never deleted)."""
+    data = state_dir / "data.mdb"
+    if not data.exists():
+        return
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = state_dir / f"data.mdb.previous-run-{stamp}"
+    data.rename(aside)
+    log.warning(
+        "embedded simulator: it starts empty, so the state of the previous run was moved to %s "
+        "(use --venue with `bot.py sim --venue-file` to keep state across restarts)",
+        aside,
+    )
+
+
+@contextlib.contextmanager
+def open_state(state_dir: Path, settings: Settings) -> Iterator[storage.Store]:
+    """Open (and check) the LMDB state; a damaged one raises before anything trades."""
+    store = storage.Store.open(state_dir, settings.storage)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def venue_for(args: argparse.Namespace, settings: Settings, clock: ScaledClock) -> Iterator[Venue]:
+    """The simulator named by --venue, else an embedded one."""
+    if args.venue is None:
+        with embedded_simulator(settings, clock) as venue:
+            yield venue
+        return
+    from exchange.sim import read_venue_file
+
+    urls = read_venue_file(args.venue)
+    yield Venue(
+        rest_url=urls["rest_url"],
+        ws_url=urls["ws_url"],
+        public_ws_url=urls["public_ws_url"],
+        api_key=Secret(settings.sim.api_key),
+        api_secret=Secret(settings.sim.api_secret),
+        products=load_products(settings, urls["rest_url"]),
+    )
+
+
+def run_with_state(
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    runtime: ThreadedRuntime,
+    store: storage.Store,
+    venue: Venue,
+    stop: threading.Event,
+) -> int:
+    """Build the tree on the open state and the venue; run it until told to stop."""
+    speed = runtime.clock.speed if isinstance(runtime.clock, ScaledClock) else 1.0
+    log.info(
+        "starting: mode %s, symbols %s, timeframe %s, clock %gx, state %s, "
+        "exchange %s, health every %d s",
+        settings.bot.mode,
+        ",".join(settings.bot.symbols),
+        settings.bot.timeframe,
+        speed,
+        Path(settings.storage.state_dir).resolve(),
+        venue.rest_url,
+        settings.health.report_interval_s,
+    )
+    log.info("state: journal seq %d, %s", store.last_seq(), store.data_file)
+    tree = build_tree(settings, clock_speed=speed, venue=venue, store=store)
+    code = run_tree(runtime, tree, duration_s=args.duration, stop=stop)
     log.info("stopped with exit status %d", code)
     return code
 
@@ -321,7 +437,44 @@ def command_sim(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings, Path(settings.storage.state_dir))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    return run_standalone(settings, duration_s=args.duration, stop=stop)
+    return run_standalone(settings, duration_s=args.duration, stop=stop, venue_file=args.venue_file)
+
+
+def command_snapshot(args: argparse.Namespace, settings: Settings) -> int:
+    """List, show, export (readers: safe beside a running bot) or restore (takes the lock)."""
+    level = settings.logging.level if args.log_level else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    state_dir = Path(settings.storage.state_dir)
+    try:
+        if args.action == "restore":
+            if not args.file.is_file():
+                raise storage.ExportFormatError(f"{args.file}: no such file", path=str(args.file))
+            with storage.StateLock(state_dir):
+                kept = storage.restore(state_dir, args.file, settings.storage)
+                with storage.Store.open(state_dir, settings.storage) as store:
+                    data = storage.listing(store)
+            print(f"restored {state_dir / 'data.mdb'} from {args.file}")
+            aside = f"moved aside to {kept} (delete it when satisfied)" if kept else "none"
+            print(f"old data: {aside}")
+            print(storage.summary_text(data))
+            return EXIT_OK
+        with storage.open_existing(state_dir, settings.storage) as store:
+            if args.action == "list":
+                data = storage.listing(store)
+                if args.json:
+                    print(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+                else:
+                    print("\n".join(storage.format_listing(data)))
+            elif args.action == "show":
+                doc = storage.snapshot_json(store, args.actor_id)
+                print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+            else:
+                records = store.export(args.file)
+                print(f"exported {records} records from {state_dir} to {args.file}")
+    except (storage.StorageError, OSError) as error:
+        print(f"bot.py snapshot {args.action}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -341,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "sim":
         return command_sim(args, settings)
+    if args.command == "snapshot":
+        return command_snapshot(args, settings)
     return command_run(args, settings)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from actors._clock import Clock
@@ -61,6 +62,10 @@ class Kernel(Protocol):
     def request_stop_self(self, actor_id: str, incarnation: int) -> None: ...
 
     def health_report(self) -> HealthReport: ...
+
+    def has_actor(self, actor_id: str) -> bool: ...
+
+    def subscriptions(self, actor_id: str) -> tuple[tuple[type, str | None], ...]: ...
 
 
 class Context:
@@ -152,6 +157,28 @@ class Context:
         """Return the runtime's current health report (for the health reporter and console)."""
         return self._kernel.health_report()
 
+    def has_actor(self, actor_id: str) -> bool:
+        """Whether an actor with stable id ``actor_id`` is registered (running or restarting)."""
+        return self._kernel.has_actor(actor_id)
+
+    def subscriptions(self) -> tuple[tuple[type, str | None], ...]:
+        """This actor's current subscriptions as (message type, key or None)."""
+        return self._kernel.subscriptions(self.actor_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Journaled:
+    """An event the storage writer committed to the journal as number ``seq``, on its way to
+    the subscribers of ``event``'s type (under ``key``) or to one target actor.
+
+    Published and routed by the event's own type; a plain actor's handler receives the bare
+    event, a durable actor also records ``seq`` as applied (see ``actors._durable``).
+    """
+
+    seq: int
+    key: str | None
+    event: object
+
 
 class Actor:
     """Base class of every actor: override ``on_start``, ``on_stop`` and ``on_<message>``.
@@ -182,6 +209,9 @@ class Actor:
         """Dispatch ``message`` to its ``on_<snake_case_type>`` handler and return its result."""
         handlers = type(self)._handlers
         message_type = type(message)
+        if message_type is Journaled:
+            message = message.event  # type: ignore[attr-defined]
+            message_type = type(message)
         try:
             handler = handlers[message_type]
         except KeyError:

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors._actor import Actor, Context
+from actors._actor import Actor, Context, Journaled
 from actors._clock import Clock
 from actors._specs import ChildExited, ChildSpec, ExitKind
 from actors._supervision import SupervisorLogic
@@ -226,6 +226,8 @@ class KernelBase(abc.ABC):
     def publish(self, message: object, key: str | None) -> int:
         """Send ``message`` to the subscribers of its type (and of ``key``)."""
         message_type = type(message)
+        if message_type is Journaled:  # routed by the event it carries
+            message_type = type(message.event)  # type: ignore[attr-defined]
         subs = self._subs
         targets = subs.get((message_type, None), ())
         if key is not None:
@@ -240,6 +242,15 @@ class KernelBase(abc.ABC):
             current = self._subs.get((message_type, key), ())
             if actor_id not in current:
                 self._subs[(message_type, key)] = (*current, actor_id)
+
+    def has_actor(self, actor_id: str) -> bool:
+        """Whether ``actor_id`` is registered (running, restarting or stopped but kept)."""
+        return actor_id in self._entries
+
+    def subscriptions(self, actor_id: str) -> tuple[tuple[type, str | None], ...]:
+        """The (message type, key) pairs ``actor_id`` subscribes to."""
+        with self._lock:
+            return tuple(topic for topic, ids in self._subs.items() if actor_id in ids)
 
     def unsubscribe(self, actor_id: str, message_type: type, key: str | None) -> None:
         """Remove ``actor_id`` from the subscribers of (``message_type``, ``key``)."""

@@ -20,6 +20,7 @@ from actors._specs import Backoff, ChildSpec, Strategy, SupervisorSpec
 from actors._supervisor import Supervisor
 from messages import Product
 from messages.settings import Secret, Settings
+from storage import Store
 
 __all__ = ["Venue", "build_tree"]
 
@@ -49,7 +50,11 @@ class Venue:
 
 
 def build_tree(
-    settings: Settings, *, clock_speed: float = 1.0, venue: Venue | None = None
+    settings: Settings,
+    *,
+    clock_speed: float = 1.0,
+    venue: Venue | None = None,
+    store: Store | None = None,
 ) -> ChildSpec:
     """Return the root supervisor's spec for these settings.
 
@@ -58,6 +63,8 @@ def build_tree(
         clock_speed: how many clock seconds pass per real second; operational intervals
             (health reports) are real seconds and are scaled by it.
         venue: the exchange to trade on; ``None`` runs the operations subtree only.
+        store: the open state store; its writer starts before the market and trading
+            subtrees (which restore from it) and stops after them. ``None``: in memory.
     """
     from actors._health import HealthReporter
     from actors._trade_log import TradeLogger
@@ -82,6 +89,19 @@ def build_tree(
         ),
     )
     children = [ops]
+    if store is not None:
+        from actors._durable import STORAGE_ID
+        from actors._storage_writer import StorageWriter
+
+        children.append(
+            ChildSpec(
+                actor_id=STORAGE_ID,
+                factory=lambda: StorageWriter(
+                    store=store, settings=settings.storage, clock_speed=clock_speed
+                ),
+                shutdown_timeout_ns=shutdown_ns,
+            )
+        )
     if venue is not None:
         children += _trading_subtrees(settings, venue, clock_speed)
     stop_ns = sum(child.shutdown_timeout_ns for child in children) + shutdown_ns

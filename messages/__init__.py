@@ -106,6 +106,7 @@ from messages._orders import (
 from messages._schema import Value
 from messages._trading import (
     EntryAbandoned,
+    ReconcileDiscrepancy,
     EquityUpdated,
     HedgeClosed,
     HedgeOpened,
@@ -146,6 +147,7 @@ __all__ = [
     "CorrelationUpdated",
     "Direction",
     "EntryAbandoned",
+    "ReconcileDiscrepancy",
     "EquityUpdated",
     "Event",
     "FeedHealth",

@@ -282,3 +282,22 @@ class EntryAbandoned(Event):
     position_id: str
     symbol: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconcileDiscrepancy(Event):
+    """At start the exchange disagreed with the journal; the exchange's view was taken.
+
+    Attributes:
+        kind: What differed: ``"fill_while_away"``, ``"cancelled_while_away"``,
+            ``"unknown_open_order"``, ``"position_mismatch"``, ``"order_never_placed"``.
+        symbol: Venue symbol, or None.
+        client_order_id: The order concerned, or None.
+        detail: Human-readable detail (sizes, ids).
+        ts_event: When it was found, ns. ts_init: creation time, ns.
+    """
+
+    kind: str
+    symbol: str | None
+    client_order_id: str | None
+    detail: str

@@ -21,6 +21,9 @@ STRICT = [
     "actors/_specs.py",
     "actors/_supervision.py",
     "actors/_timers.py",
+    "actors/_durable.py",
+    "actors/_state.py",
+    "actors/_storage_writer.py",
 ]
 
 

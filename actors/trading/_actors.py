@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from actors._actor import Actor
+from actors._durable import DurableActor
 from actors._specs import ChildSpec
 from actors.trading._execution import Action, EntryPlanner
 from actors.trading._ids import (
@@ -54,6 +54,7 @@ from messages import (
     ResumeEntries,
     RiskDecision,
     RiskVerdict,
+    Side,
     Signal,
     TopOfBook,
 )
@@ -67,8 +68,21 @@ def strategy_id(symbol: str) -> str:
     return f"strategy:{symbol}"
 
 
-class StrategyActor(Actor):
-    """Strategy[symbol]: SignalRules on each IndicatorsUpdated; signals go to risk."""
+class StrategyActor(DurableActor):
+    """Strategy[symbol]: SignalRules on each IndicatorsUpdated; signals go to risk.
+
+    Its regimes are durable state, committed with the signal they produce, so a restart
+    neither repeats an edge-triggered signal nor loses one.
+    """
+
+    state_fields = (
+        "rules.long_active",
+        "rules.short_active",
+        "rules.fast_above",
+        "rules.fast_below",
+        "rules.exit_sent",
+        "held",
+    )
 
     def __init__(
         self, *, symbol: str, strategy: StrategySettings, risk: RiskSettings, product: Product
@@ -82,6 +96,7 @@ class StrategyActor(Actor):
         self.context.subscribe(IndicatorsUpdated, key=self.symbol)
         for kind in (PositionOpened, PositionChanged, PositionClosed):
             self.context.subscribe(kind)
+        self.restore()
 
     def describe(self) -> dict[str, object]:
         """Regimes and the size held."""
@@ -90,9 +105,10 @@ class StrategyActor(Actor):
     def on_indicators_updated(self, ev: IndicatorsUpdated) -> None:
         """Apply the candle; publish a signal (audit) and send it to risk."""
         signal = self.rules.on_indicators(ev, held=self.held, now_ns=self.context.now_ns())
+        self.changed()
         if signal is not None:
-            self.context.publish(signal, key=self.symbol)
-            self.context.send(RISK_ID, signal)
+            self.record(signal, key=self.symbol)
+            self.emit(RISK_ID, signal)
 
     def on_position_opened(self, ev: PositionOpened) -> None:
         """Our symbol's position opened: remember its size."""
@@ -112,8 +128,10 @@ class StrategyActor(Actor):
             self.rules.position_changed()
 
 
-class RiskActor(Actor):
+class RiskActor(DurableActor):
     """Risk: RiskManager decisions on signals; kill switch; operator pause, resume, reset."""
+
+    state_fields = tuple(f"manager.{name}" for name in RiskManager.STATE)
 
     def __init__(self, *, risk: RiskSettings, products: Mapping[str, Product]) -> None:
         self.manager = RiskManager(risk, products)
@@ -130,6 +148,7 @@ class RiskActor(Actor):
             EntryAbandoned,
         ):
             self.context.subscribe(kind)
+        self.restore()
 
     def describe(self) -> dict[str, object]:
         """Equity, peak, kill switch and counts."""
@@ -148,39 +167,50 @@ class RiskActor(Actor):
         """Decide; publish the decision (audit); pass approved ones to execution."""
         pid = position_id_for(signal.signal_id)
         decision = self.manager.decide(signal, pid, now_ns=self.context.now_ns())
-        self.context.publish(decision, key=signal.symbol)
+        self.changed()
+        self.record(decision, key=signal.symbol)
         if decision.decision is not RiskVerdict.REJECTED:
-            self.context.send(EXECUTION_ID, signal)
-            self.context.send(EXECUTION_ID, decision)
+            self.emit(EXECUTION_ID, signal)
+            self.emit(EXECUTION_ID, decision)
         return decision
 
     def on_equity_updated(self, ev: EquityUpdated) -> None:
-        """Track equity; a drawdown breach latches and publishes the kill switch."""
+        """Track equity; a drawdown breach latches and publishes the kill switch.
+
+        Equity alone is committed lazily: the next update repeats it.
+        """
         tripped = self.manager.on_equity(ev, now_ns=self.context.now_ns())
-        if tripped is not None:
-            self.context.log.error("%s: kill switch: %s", self.context.actor_id, tripped.reason)
-            self.context.publish(tripped)
+        if tripped is None:
+            self.changed(lazy=True)
+            return
+        self.context.log.error("%s: kill switch: %s", self.context.actor_id, tripped.reason)
+        self.changed()
+        self.record(tripped)
 
     def on_reset_kill_switch(self, cmd: ResetKillSwitch) -> None:
         """Operator resume: unlatch and publish KillSwitchReset."""
-        self.context.publish(
+        self.changed()
+        self.record(
             self.manager.reset_kill_switch(cmd.command_id, cmd.reason, now_ns=self.context.now_ns())
         )
 
     def on_pause_entries(self, cmd: PauseEntries) -> None:
         """Refuse new entries until ResumeEntries."""
         self.manager.paused = True
+        self.changed()
         self.context.log.info("%s: entries paused: %s", self.context.actor_id, cmd.reason)
 
     def on_resume_entries(self, cmd: ResumeEntries) -> None:
         """Allow new entries again (the kill switch stays latched if it is)."""
         self.manager.paused = False
+        self.changed()
         self.context.log.info("%s: entries resumed: %s", self.context.actor_id, cmd.reason)
 
     def on_flatten(self, cmd: Flatten) -> None:
         """Pause entries and have execution flatten."""
         self.manager.paused = True
-        self.context.send(EXECUTION_ID, cmd)
+        self.changed()
+        self.emit(EXECUTION_ID, cmd)
 
     def on_position_opened(self, ev: PositionOpened) -> None:
         """Count the position as open."""
@@ -207,8 +237,15 @@ class RiskActor(Actor):
         self.manager.hedged_symbols.pop(ev.hedge_id, None)
 
 
-class ExecutionActor(Actor):
-    """Execution: EntryPlanner over order events; starts position actors; flattens."""
+class ExecutionActor(DurableActor):
+    """Execution: EntryPlanner over order events; starts position actors; flattens.
+
+    Commands reach the gateway only after the planner's new state is on disk (see
+    ``actors._durable``); after a restart the positions in flight are started again and
+    their entry timeouts re-armed.
+    """
+
+    state_fields = ("planner.intents", "planner.orders", "signals")
 
     def __init__(
         self,
@@ -232,6 +269,19 @@ class ExecutionActor(Actor):
             KillSwitchTriggered,
         ):
             self.context.subscribe(kind)
+        self.restore()
+
+    def on_restored(self) -> None:
+        """Start the position actors of restored entries again; re-arm entry timeouts."""
+        timeout_ns = self.planner.settings.entry_timeout_s * 1_000_000_000
+        for intent in self.planner.intents.values():
+            size = intent.size if intent.side is Side.BUY else -intent.size
+            start = StartPosition(intent.position_id, intent.signal, size)
+            self.context.start_child(TRADING_ID, self.position_spec(start))
+            if intent.state in ("waiting", "placing", "resting"):
+                self.context.schedule(
+                    timeout_ns, EntryTimedOut(intent.position_id, intent.generation)
+                )
 
     def describe(self) -> dict[str, object]:
         """Entries in flight."""
@@ -240,6 +290,7 @@ class ExecutionActor(Actor):
     def on_signal(self, signal: Signal) -> None:
         """Keep an approved signal until its decision (sent right after it by risk)."""
         self.signals[signal.signal_id] = signal
+        self.changed()
 
     def on_risk_decision(self, decision: RiskDecision) -> None:
         """Open an approved entry, or close the symbol's position for an exit."""
@@ -269,6 +320,7 @@ class ExecutionActor(Actor):
     def on_order_accepted(self, ev: OrderAccepted) -> None:
         """Mark the entry as resting."""
         self.planner.on_accepted(ev.client_order_id)
+        self.changed()
 
     def on_order_rejected(self, ev: OrderRejected) -> None:
         """Reprice a post-only entry or give it up."""
@@ -298,9 +350,10 @@ class ExecutionActor(Actor):
             self._act(self.planner.exit(cmd.symbol, reason=cmd.reason, leg=Leg.FLATTEN, now_ns=now))
 
     def _act(self, actions: list[Action]) -> None:
+        self.changed()
         for action in actions:
             if isinstance(action, PlaceOrder | CancelOrder | CancelAllOrders):
-                self.context.send(GATEWAY_ID, action)
+                self.emit(GATEWAY_ID, action)
             elif isinstance(action, EntryAbandoned):
                 self.context.log.info(
                     "%s: entry %s abandoned: %s",
@@ -308,7 +361,7 @@ class ExecutionActor(Actor):
                     action.position_id,
                     action.reason,
                 )
-                self.context.publish(action, key=action.symbol)
+                self.record(action, key=action.symbol)
             elif isinstance(action, StartPosition):
                 self.context.start_child(TRADING_ID, self.position_spec(action))
             elif isinstance(action, StopPosition):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from actors._actor import Actor
+from actors._durable import DurableActor
 from actors._specs import ChildSpec, Restart
 from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, mid_price
 from actors.trading._ids import (
@@ -59,8 +59,15 @@ _CLOSE_REASONS = {
 _NS = 1_000_000_000
 
 
-class PositionActor(Actor):
-    """Position[id]: the ledger of one position, its events, and its hedge trigger."""
+class PositionActor(DurableActor):
+    """Position[id]: the ledger of one position, its events, and its hedge trigger.
+
+    The ledger, the hedges it started and what it knows of other positions and hedges are
+    durable; after a restart it starts its open hedges again and tells execution it is ready
+    (which places the entry only if that was not done before).
+    """
+
+    state_fields = ("ledger", "trigger.opened", "opened", "mark", "held", "hedged", "own_hedges")
 
     def __init__(
         self,
@@ -83,6 +90,7 @@ class PositionActor(Actor):
         self.correlation: CorrelationUpdated | None = None
         self.held: dict[str, str] = {}
         self.hedged: dict[str, str] = {}
+        self.own_hedges: dict[str, HedgePlan] = {}
 
     def on_start(self) -> None:
         """Subscribe to own orders, prices, correlations, positions, hedges; then be ready."""
@@ -98,6 +106,12 @@ class PositionActor(Actor):
             HedgeClosed,
         ):
             self.context.subscribe(kind)
+        self.restore()
+
+    def on_restored(self) -> None:
+        """Start the hedges that were open again; tell execution this position listens."""
+        for plan in self.own_hedges.values():
+            self._start_hedge_actor(plan)
         self.context.send(EXECUTION_ID, PositionReady(self.position_id))
 
     def describe(self) -> dict[str, object]:
@@ -114,19 +128,22 @@ class PositionActor(Actor):
     def on_order_filled(self, fill: OrderFilled) -> None:
         """Book the fill and publish the position's new state."""
         if self.ledger.apply_fill(fill):
-            self.context.publish(self._event(fill), key=self.position_id)
+            self.changed()
+            self.record(self._event(fill), key=self.position_id)
             if self.ledger.size == 0:
                 self.context.stop_self()
 
     def on_mark_price(self, ev: MarkPrice) -> None:
         """Keep the mark funding is exchanged at."""
         self.mark = ev.price
+        self.changed(lazy=True)
 
     def on_funding_rate(self, ev: FundingRate) -> None:
         """Exchange funding on the open size at the last mark."""
         if self.ledger.size and self.mark is not None:
             self.ledger.apply_funding(self.mark, ev.rate)
-            self.context.publish(self._changed("funding", ev.ts_event), key=self.position_id)
+            self.changed()
+            self.record(self._changed("funding", ev.ts_event), key=self.position_id)
 
     def on_top_of_book(self, top: TopOfBook) -> None:
         """Keep tops; on our symbol's price, maybe start a hedge."""
@@ -144,7 +161,10 @@ class PositionActor(Actor):
             busy=busy,
         )
         if plan is not None:
-            self._start_hedge(plan)
+            self.hedged[plan.hedge_id] = plan.symbol
+            self.own_hedges[plan.hedge_id] = plan
+            self.changed()
+            self._start_hedge_actor(plan)
 
     def on_correlation_updated(self, ev: CorrelationUpdated) -> None:
         """Keep the latest correlations."""
@@ -165,9 +185,9 @@ class PositionActor(Actor):
     def on_hedge_closed(self, ev: HedgeClosed) -> None:
         """That hedge's symbol is free."""
         self.hedged.pop(ev.hedge_id, None)
+        self.own_hedges.pop(ev.hedge_id, None)
 
-    def _start_hedge(self, plan: HedgePlan) -> None:
-        self.hedged[plan.hedge_id] = plan.symbol
+    def _start_hedge_actor(self, plan: HedgePlan) -> None:
         interval = self.hedge_settings.chunk_interval_s * _NS
         product, settings = self.products[plan.symbol], self.hedge_settings
         top = self.tops.get(plan.symbol)
@@ -232,8 +252,24 @@ class PositionActor(Actor):
         )
 
 
-class HedgeActor(Actor):
-    """Hedge[id]: chunked entry on the runtime clock, profit take, close with its parent."""
+class HedgeActor(DurableActor):
+    """Hedge[id]: chunked entry on the runtime clock, profit take, close with its parent.
+
+    Its runner (chunks placed, ledger, closing) is durable: a restarted hedge goes on with
+    the next chunk instead of placing the first one again.
+    """
+
+    state_fields = (
+        "runner.ledger",
+        "runner.next_chunk",
+        "runner.closing",
+        "runner.close_reason",
+        "runner.closes",
+        "runner.close_coid",
+        "announced",
+        "closed_reported",
+        "mark",
+    )
 
     def __init__(
         self,
@@ -248,9 +284,11 @@ class HedgeActor(Actor):
         self.plan, self.interval_ns = plan, interval_ns
         self.top = top
         self.mark: Decimal | None = None
+        self.announced = False
+        self.closed_reported = False
 
     def on_start(self) -> None:
-        """Subscribe; publish HedgeOpened; place the first chunk now."""
+        """Subscribe, then restore (see on_restored)."""
         plan = self.plan
         self.context.subscribe(OrderFilled, key=plan.hedge_id)
         self.context.subscribe(OrderCancelled, key=plan.hedge_id)
@@ -260,8 +298,20 @@ class HedgeActor(Actor):
         self.context.subscribe(FundingRate, key=plan.symbol)
         self.context.subscribe(PositionClosed, key=plan.parent_position_id)
         self.context.subscribe(KillSwitchTriggered)
+        self.restore()
+
+    def on_restored(self) -> None:
+        """New: publish HedgeOpened and place the first chunk. Restored: go on chunking."""
+        if self.announced:
+            if not self.runner.closing and self.runner.next_chunk < len(self.plan.chunks):
+                self.context.schedule(self.interval_ns, ChunkDue())
+            self._maybe_done()
+            return
+        plan = self.plan
+        self.announced = True
+        self.changed()
         now = UnixNanos(self.context.now_ns())
-        self.context.publish(
+        self.record(
             HedgeOpened(
                 ts_event=now,
                 ts_init=now,
@@ -289,6 +339,7 @@ class HedgeActor(Actor):
     def on_chunk_due(self, _: ChunkDue) -> None:
         """Place the next chunk (or wait an interval while the book is stale)."""
         orders, more = self.runner.chunk_due(self.top, now_ns=self.context.now_ns())
+        self.changed()
         self._send(orders)
         if more:
             self.context.schedule(self.interval_ns, ChunkDue())
@@ -315,16 +366,21 @@ class HedgeActor(Actor):
     def on_top_of_book(self, top: TopOfBook) -> None:
         """Keep the price; take the profit when it is reached."""
         self.top = top
-        self._send(self.runner.on_price(top, now_ns=self.context.now_ns()))
+        orders = self.runner.on_price(top, now_ns=self.context.now_ns())
+        if orders:
+            self.changed()
+            self._send(orders)
 
     def on_mark_price(self, ev: MarkPrice) -> None:
         """Keep the mark funding is exchanged at."""
         self.mark = ev.price
+        self.changed(lazy=True)
 
     def on_funding_rate(self, ev: FundingRate) -> None:
         """Exchange funding on the hedge's open size."""
         if self.runner.ledger.size and self.mark is not None:
             self.runner.ledger.apply_funding(self.mark, ev.rate)
+            self.changed()
 
     def on_position_closed(self, _: PositionClosed) -> None:
         """The parent closed: close the hedge."""
@@ -335,18 +391,24 @@ class HedgeActor(Actor):
         self._close("kill switch")
 
     def _close(self, reason: str) -> None:
+        self.changed()
         self._send(self.runner.close(reason, now_ns=self.context.now_ns()))
         self._maybe_done()
 
     def _send(self, orders: list[PlaceOrder]) -> None:
         for order in orders:
-            self.context.send(GATEWAY_ID, order)
+            self.emit(GATEWAY_ID, order)
 
     def _maybe_done(self) -> None:
         if not self.runner.finished():
             return
+        if self.closed_reported:  # a restart after the close was recorded
+            self.context.stop_self()
+            return
+        self.closed_reported = True
         led, now = self.runner.ledger, UnixNanos(self.context.now_ns())
-        self.context.publish(
+        self.changed()
+        self.record(
             HedgeClosed(
                 ts_event=now,
                 ts_init=now,

@@ -294,7 +294,7 @@ class EntryPlanner:
         if price <= 0:
             intent.state = "waiting"
             return []
-        if not fresh:
+        if not fresh and intent.entry_coid is not None:  # waiting for a first price is no attempt
             intent.attempt += 1
         coid = client_order_id(intent.position_id, Leg.ENTRY, intent.attempt)
         intent.entry_coid, intent.used_top, intent.state = coid, top, "placing"

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from actors._actor import Actor
+from actors._durable import DurableActor
 from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, SimProduct
 from exchange.sim._model import Filled, FundingApplied, MarkChanged, OrderChanged, WalletChanged
 from messages import (
@@ -33,6 +33,7 @@ from messages import (
     EquityUpdated,
     FundingRate,
     MarkPrice,
+    Message,
     NotionalType,
     OrderAccepted,
     OrderCancelled,
@@ -105,8 +106,16 @@ class ApplyFunding:
     rate_pct: Decimal
 
 
-class EngineGateway(Actor):
-    """Runs the pure matching engine in-process (one account) and reports in messages."""
+class EngineGateway(DurableActor):
+    """Runs the pure matching engine in-process (one account) and reports in messages.
+
+    Pass ``engine`` to keep the venue across restarts of this actor (a real exchange
+    outlives its gateway); by default each incarnation builds a fresh engine. Order events
+    and funding are journaled before anyone sees them; a ``PlaceOrder`` handled again after
+    a restart is not sent to the engine when the engine already knows its client order id.
+    """
+
+    state_fields = ("owner", "command", "leaves")
 
     def __init__(
         self,
@@ -114,19 +123,26 @@ class EngineGateway(Actor):
         products: Sequence[SimProduct],
         balance: Decimal,
         publish_tops: bool = True,
+        engine: MatchingEngine | None = None,
     ) -> None:
         self.products = tuple(products)
         self.balance = balance
         self.publish_tops = publish_tops
-        self.engine = MatchingEngine(self.products)
-        self.engine.add_account(USER_ID, balance)
+        if engine is None:
+            engine = MatchingEngine(self.products)
+            engine.add_account(USER_ID, balance)
+        self.engine = engine
         self.owner: dict[str, str | None] = {}
         self.command: dict[str, str] = {}
         self.leaves: dict[int, int] = {}
         self.tops: dict[str, tuple[Decimal | None, Decimal | None]] = {}
 
     def on_start(self) -> None:
-        """Publish the starting wallet, so risk knows the equity before the first trade."""
+        """Restore, then publish the wallet, so risk knows the equity before any trade."""
+        self.restore()
+
+    def on_restored(self) -> None:
+        """Publish the wallet."""
         account, now = self.engine.accounts[USER_ID], UnixNanos(self._now())
         wallet = account.wallet(self.engine.marks())
         self._wallet(WalletChanged(USER_ID, wallet, now))
@@ -144,6 +160,10 @@ class EngineGateway(Actor):
 
     def on_place_order(self, cmd: PlaceOrder) -> None:
         """Place ``cmd`` on the engine; publish what it caused, or an OrderRejected."""
+        account = self.engine.accounts[USER_ID]
+        coid = cmd.client_order_id
+        if self.replaying and (coid in account.open_by_coid or coid in account.recent_by_coid):
+            return  # placed before the restart; its events are in the journal
         self.owner[cmd.client_order_id] = cmd.position_id
         self.command[cmd.client_order_id] = cmd.command_id
         try:
@@ -276,7 +296,7 @@ class EngineGateway(Actor):
                     rate=event.rate_pct / _HUNDRED,
                     next_funding_ns=None,
                 )
-                self.context.publish(rate, key=event.symbol)
+                self.record(rate, key=event.symbol)
 
     def _order_changed(self, event: OrderChanged) -> None:
         order, coid = event.order, event.order.client_order_id
@@ -353,8 +373,9 @@ class EngineGateway(Actor):
             )
         )
 
-    def _publish(self, coid: str, message: object) -> None:
-        self.context.publish(message, key=self.owner.get(coid))
+    def _publish(self, coid: str, message: Message) -> None:
+        self.changed()
+        self.record(message, key=self.owner.get(coid))
 
     def _publish_top(self, symbol: str) -> None:
         if not self.publish_tops:

@@ -20,6 +20,21 @@ __all__ = ["PositionLedger"]
 class PositionLedger:
     """Accounting of one position; fills are applied once each (duplicates by fill_id ignored)."""
 
+    __state__ = (
+        "contract_value",
+        "size",
+        "entry_price",
+        "realised_pnl",
+        "fees",
+        "funding",
+        "exit_value",
+        "exit_size",
+        "entry_value",
+        "entry_size",
+        "_seen",
+    )
+    """What a snapshot keeps (all of it: a ledger is state)."""
+
     def __init__(self, contract_value: Decimal) -> None:
         self.contract_value = contract_value
         self.size = 0

@@ -30,8 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from actors._actor import Actor
 from actors._clock import WallClock
+from actors._durable import DurableActor
+from actors.trading._reconcile import reconcile
 from exchange.delta import (
     DeltaPrivateStream,
     DeltaRestClient,
@@ -46,6 +47,7 @@ from messages import (
     Contracts,
     EquityUpdated,
     FillReported,
+    Message,
     OrderAccepted,
     OrderCancelled,
     OrderFilled,
@@ -56,6 +58,7 @@ from messages import (
     PositionsSnapshot,
     PositionUpdated,
     Product,
+    ReconcileDiscrepancy,
     UnixNanos,
     WalletUpdated,
 )
@@ -85,6 +88,26 @@ class StreamTranslator:
         self.filled: dict[str, int] = {}
         self.accepted: set[str] = set()
         self.fills: set[str] = set()
+        self.open: set[str] = set()
+        self.symbol_of: dict[str, str] = {}
+        self.placed_ns: dict[str, int] = {}
+        self.net: dict[str, int] = {}
+        self.last_fill_ns = 0
+
+    STATE = (
+        "owner",
+        "command",
+        "size",
+        "filled",
+        "accepted",
+        "fills",
+        "open",
+        "symbol_of",
+        "placed_ns",
+        "net",
+        "last_fill_ns",
+    )
+    """What a snapshot keeps: every order this bot placed and every fill it booked."""
 
     def placing(self, cmd: PlaceOrder) -> None:
         """Remember an order before it is sent: owner, command and size."""
@@ -95,6 +118,9 @@ class StreamTranslator:
             cmd.size,
         )
         self.filled.setdefault(coid, 0)
+        self.open.add(coid)
+        self.symbol_of[coid] = cmd.symbol
+        self.placed_ns.setdefault(coid, cmd.ts_init)
 
     def accepted_event(
         self, coid: str, order_id: str, symbol: str, now_ns: int
@@ -114,6 +140,7 @@ class StreamTranslator:
 
     def rejected(self, cmd: PlaceOrder, code: str, message: str, now_ns: int) -> OrderRejected:
         """The venue refused ``cmd``."""
+        self.open.discard(cmd.client_order_id)
         return OrderRejected(
             ts_event=UnixNanos(now_ns),
             ts_init=UnixNanos(now_ns),
@@ -135,18 +162,34 @@ class StreamTranslator:
             out.append(accepted)
         if ev.action.value == "DELETE" and order.filled_size < order.size:
             out.append(
-                OrderCancelled(
-                    ts_event=ev.ts_event,
-                    ts_init=ev.ts_init,
-                    command_id=self.command.get(coid),
-                    client_order_id=coid,
-                    order_id=order.order_id,
-                    symbol=order.symbol,
-                    filled_size=order.filled_size,
-                    reason=ev.reason or order.status.value.lower(),
+                self.cancelled(
+                    coid,
+                    order.order_id,
+                    order.symbol,
+                    ev.reason or order.status.value.lower(),
+                    ev.ts_event,
+                    filled=order.filled_size,
                 )
             )
         return out
+
+    def cancelled(
+        self, coid: str, order_id: str, symbol: str, reason: str, now_ns: int, *, filled: int
+    ) -> OrderCancelled | None:
+        """``OrderCancelled`` once for an order that ended with contracts unfilled."""
+        if coid not in self.open:
+            return None
+        self.open.discard(coid)
+        return OrderCancelled(
+            ts_event=UnixNanos(now_ns),
+            ts_init=UnixNanos(now_ns),
+            command_id=self.command.get(coid),
+            client_order_id=coid,
+            order_id=order_id,
+            symbol=symbol,
+            filled_size=Contracts(filled),
+            reason=reason,
+        )
 
     def on_fill(self, ev: FillReported) -> OrderFilled | None:
         """A trade of ours: ``OrderFilled`` once per fill id."""
@@ -161,6 +204,11 @@ class StreamTranslator:
         self.fills.add(fill.fill_id)
         self.filled[coid] = self.filled.get(coid, 0) + fill.size
         leaves = max(0, self.size.get(coid, fill.size) - self.filled[coid])
+        if leaves == 0:
+            self.open.discard(coid)
+        signed = fill.size if fill.side.value == "BUY" else -fill.size
+        self.net[fill.symbol] = self.net.get(fill.symbol, 0) + signed
+        self.last_fill_ns = max(self.last_fill_ns, fill.ts_event_ns)
         return OrderFilled(
             ts_event=fill.ts_event_ns,
             ts_init=ev.ts_init,
@@ -193,8 +241,14 @@ class StreamTranslator:
         )
 
 
-class RestGateway(Actor):
-    """Orders over REST, account events from the private stream (see the module docstring)."""
+class RestGateway(DurableActor):
+    """Orders over REST, account events from the private stream (see the module docstring).
+
+    Every order it placed and every fill it booked is durable state. After a restart it
+    reconciles with the exchange before it places anything new (:meth:`on_restored`).
+    """
+
+    state_fields = tuple(f"translator.{name}" for name in StreamTranslator.STATE)
 
     def __init__(
         self,
@@ -212,6 +266,8 @@ class RestGateway(Actor):
         self.translator = StreamTranslator()
         self.client: DeltaRestClient | None = None
         self.stream: DeltaPrivateStream | None = None
+        self.uncertain: list[PlaceOrder] = []
+        self.discrepancies = 0
 
     def on_start(self) -> None:
         """Load products, publish the wallet, start the private stream (its own thread)."""
@@ -243,6 +299,17 @@ class RestGateway(Actor):
         for wallet in self.client.get_wallet_balances():
             update = WalletUpdated(ts_event=UnixNanos(now), ts_init=UnixNanos(now), balance=wallet)
             self.on_wallet_updated(update)
+        self.restore()
+
+    def on_restored(self) -> None:
+        """Reconcile the journal with the exchange, which is the source of truth.
+
+        Stream frames wait in the mailbox meanwhile (the translator drops what this already
+        booked), and commands that arrive wait behind this handler, so nothing new is placed
+        before the books agree.
+        """
+        assert self.client is not None
+        reconcile(self, self.client)
 
     def on_stop(self) -> None:
         """Stop the stream thread and close the client."""
@@ -252,16 +319,31 @@ class RestGateway(Actor):
             self.client.close()
 
     def describe(self) -> dict[str, object]:
-        """Client and stream health."""
+        """Client and stream health, orders open, discrepancies found at start."""
         return {
             "rest": self.client.health() if self.client else None,
             "stream": self.stream.health() if self.stream else None,
+            "open_orders": len(self.translator.open),
+            "discrepancies": self.discrepancies,
         }
 
     def on_place_order(self, cmd: PlaceOrder) -> None:
-        """Place over REST; a refusal becomes OrderRejected."""
+        """Place over REST; a refusal becomes OrderRejected.
+
+        Handled again after a restart, the order may have reached the exchange before the
+        process died: it is looked up by client order id first (see :func:`reconcile`).
+        """
         assert self.client is not None
         self.translator.placing(cmd)
+        self.changed()
+        if self.replaying:
+            self.uncertain.append(cmd)
+            return
+        self.send_order(cmd)
+
+    def send_order(self, cmd: PlaceOrder) -> None:
+        """The REST call of a placement, and what it answers."""
+        assert self.client is not None
         try:
             order = self.client.place_order(cmd)
         except Rejected as exc:
@@ -313,6 +395,26 @@ class RestGateway(Actor):
         if equity is not None:
             self.context.publish(equity)
 
+    def publish_event(self, coid: str | None, event: Message) -> None:
+        """Journal an order event, published under its owner once it is on disk."""
+        self._publish(coid, event)
+
+    def discrepancy(self, kind: str, detail: str, *, symbol: str | None, coid: str | None) -> None:
+        """Log, count and journal a difference between the journal and the exchange."""
+        now = UnixNanos(self.context.now_ns())
+        self.discrepancies += 1
+        self.context.log.warning("%s: reconcile: %s: %s", self.context.actor_id, kind, detail)
+        self.record(
+            ReconcileDiscrepancy(
+                ts_event=now,
+                ts_init=now,
+                kind=kind,
+                symbol=symbol,
+                client_order_id=coid,
+                detail=detail,
+            )
+        )
+
     def on_stream_failed_notice(self, notice: StreamFailedNotice) -> None:
         """The private stream gave up: fail, so the supervisor restarts the gateway."""
         raise notice.error
@@ -341,6 +443,7 @@ class RestGateway(Actor):
     def _refused(self, cmd: PlaceOrder, code: str, message: str) -> OrderRejected:
         return self.translator.rejected(cmd, code, message, self.context.now_ns())
 
-    def _publish(self, coid: str | None, event: object) -> None:
+    def _publish(self, coid: str | None, event: Message) -> None:
         key = self.translator.owner.get(coid) if coid else None
-        self.context.publish(event, key=key)
+        self.changed()
+        self.record(event, key=key)

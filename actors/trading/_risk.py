@@ -65,6 +65,21 @@ class OpenPosition:
 class RiskManager:
     """Portfolio-wide limits and sizing; one instance behind the risk actor."""
 
+    STATE = (
+        "equity",
+        "available_margin",
+        "peak",
+        "day",
+        "day_start_equity",
+        "day_blocked",
+        "killed",
+        "paused",
+        "positions",
+        "pending",
+        "hedged_symbols",
+    )
+    """The attributes a snapshot keeps (the rest is configuration)."""
+
     def __init__(self, risk: RiskSettings, products: Mapping[str, Product]) -> None:
         self.settings = risk
         self.products = dict(products)

@@ -26,7 +26,13 @@ from exchange.sim._generator import CorrelatedGenerator, GeneratorParams
 from exchange.sim._market import Market
 from exchange.sim._model import OrderRequest
 from exchange.sim._products import SimProduct, default_products
-from exchange.sim._standalone import run_standalone, sim_clock, simulator_for
+from exchange.sim._standalone import (
+    read_venue_file,
+    run_standalone,
+    sim_clock,
+    simulator_for,
+    write_venue_file,
+)
 
 __all__ = [
     "MARKETS",
@@ -49,7 +55,9 @@ __all__ = [
     "default_products",
     "find_candle_files",
     "read_candles",
+    "read_venue_file",
     "run_standalone",
     "sim_clock",
     "simulator_for",
+    "write_venue_file",
 ]

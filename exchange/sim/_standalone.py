@@ -6,8 +6,12 @@ environment hint to stdout and blocks.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
+
+import orjson
 
 from actors._clock import ScaledClock
 from exchange.sim._errors import ExchangeSimError
@@ -32,7 +36,11 @@ def _market_kind(settings: Settings) -> str:
 
 
 def run_standalone(
-    settings: Settings, *, duration_s: float | None = None, stop: threading.Event | None = None
+    settings: Settings,
+    *,
+    duration_s: float | None = None,
+    stop: threading.Event | None = None,
+    venue_file: Path | None = None,
 ) -> int:
     """Start the simulator, print its URLs, block until Ctrl-C, ``duration_s`` or ``stop``.
 
@@ -58,6 +66,9 @@ def run_standalone(
         f"demo keys: export DELTA_API_KEY={sim.api_key} DELTA_API_SECRET={sim.api_secret}",
         flush=True,
     )
+    if venue_file is not None:
+        write_venue_file(venue_file, sim.rest_url, sim.ws_url, sim.public_ws_url)
+        print(f"venue file {venue_file} (python bot.py run --venue {venue_file})", flush=True)
     deadline = None if duration_s is None else time.monotonic() + duration_s
     waiter = stop or threading.Event()
     try:
@@ -71,3 +82,27 @@ def run_standalone(
         sim.stop()
     print("simulator stopped", flush=True)
     return 0
+
+
+def write_venue_file(path: Path, rest_url: str, ws_url: str, public_ws_url: str) -> None:
+    """Where a running simulator listens, for ``bot.py run --venue`` (no keys: the simulator's
+    demo pair is in settings). Written whole or not at all (temporary file, then rename)."""
+    doc = {"rest_url": rest_url, "ws_url": ws_url, "public_ws_url": public_ws_url}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(orjson.dumps(doc))
+    os.replace(tmp, path)
+
+
+def read_venue_file(path: Path) -> dict[str, str]:
+    """The URLs :func:`write_venue_file` wrote; ValueError naming the file and the field."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ValueError(f"--venue {path}: cannot read it: {exc}") from exc
+    out = {}
+    for field in ("rest_url", "ws_url", "public_ws_url"):
+        value = doc.get(field) if isinstance(doc, dict) else None
+        if not isinstance(value, str) or "://" not in value:
+            raise ValueError(f"--venue {path}: {field} must be a URL, was {value!r}")
+        out[field] = value
+    return out

@@ -240,9 +240,9 @@ class StorageSettings:
     backups_keep: int = _key(24, "count", ge=1, le=1000,
         doc="Backups kept; older ones are deleted")
     snapshot_interval_s: int = _key(60, "s", ge=1, le=86400,
-        doc="How often each stateful actor snapshots itself (the journal covers the gap)")
-    commit_batch_ms: int = _key(50, "ms", ge=0, le=10000,
-        doc="Journal writes within this window share one commit; 0 commits each write")
+        doc="How often staged market snapshots (feeds, indicators) are written")
+    commit_batch_ms: int = _key(0, "ms", ge=0, le=10000,
+        doc="Extra wait for more writes to share one commit; 0 commits at once whatever is queued")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -60,6 +60,7 @@ CATALOGUE: dict[str, set[str]] = {
         "KillSwitchReset",
         "EquityUpdated",
         "EntryAbandoned",
+        "ReconcileDiscrepancy",
     },
     "messages._control": {
         "PauseEntries",

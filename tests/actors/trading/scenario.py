@@ -25,8 +25,18 @@ from actors import (
     ThreadedRuntime,
     supervisor,
 )
-from actors.trading import GATEWAY_ID, EngineGateway, MarketStep, product_of, trading_tree
-from exchange.sim import default_products
+from actors._actor import Journaled
+from actors._durable import STORAGE_ID
+from actors._storage_writer import StorageWriter
+from actors.trading import (
+    GATEWAY_ID,
+    USER_ID,
+    EngineGateway,
+    MarketStep,
+    product_of,
+    trading_tree,
+)
+from exchange.sim import MatchingEngine, default_products
 from messages import (
     CorrelationUpdated,
     EntryAbandoned,
@@ -48,6 +58,7 @@ from messages import (
     UnixNanos,
 )
 from messages.settings import Settings
+from storage import Store
 
 START_NS = 1_700_006_400_000_000_000  # 2023-11-15 00:00 UTC: a day boundary
 BALANCE = Decimal(10_000)
@@ -96,7 +107,7 @@ class Recorder(Actor):
             self.context.subscribe(kind)
 
     def receive(self, message: object) -> Any:
-        self.log.append(message)
+        self.log.append(message.event if isinstance(message, Journaled) else message)
 
 
 def indicators(
@@ -191,7 +202,12 @@ class World:
     """The trading tree over the in-process engine on a deterministic runtime."""
 
     def __init__(
-        self, settings: Settings | None = None, *, kind: str = "deterministic", **sections: Any
+        self,
+        settings: Settings | None = None,
+        *,
+        kind: str = "deterministic",
+        store: Store | None = None,
+        **sections: Any,
     ) -> None:
         base = settings or Settings()
         for name, changes in sections.items():
@@ -200,14 +216,23 @@ class World:
         sims = default_products()
         self.products = {p.symbol: product_of(p) for p in sims}
         self.log: list[Any] = []
+        # The venue outlives its gateway: a restarted gateway finds the same engine.
+        self.engine = MatchingEngine(sims)
+        self.engine.add_account(USER_ID, BALANCE)
         gateway = ChildSpec(
-            actor_id=GATEWAY_ID, factory=lambda: EngineGateway(products=sims, balance=BALANCE)
+            actor_id=GATEWAY_ID,
+            factory=lambda: EngineGateway(products=sims, balance=BALANCE, engine=self.engine),
         )
         recorder = ChildSpec(actor_id="recorder", factory=lambda: Recorder(self.log))
         tree = trading_tree(base, products=self.products, gateway_spec=gateway)
-        root = supervisor(
-            "root", SupervisorSpec(children=(recorder, tree)), restart=Restart.PERMANENT
-        )
+        children: tuple[ChildSpec, ...] = (recorder, tree)
+        if store is not None:
+            writer = ChildSpec(
+                actor_id=STORAGE_ID,
+                factory=lambda: StorageWriter(store=store, settings=base.storage),
+            )
+            children = (recorder, writer, tree)
+        root = supervisor("root", SupervisorSpec(children=children), restart=Restart.PERMANENT)
         self.kind = kind
         self.runtime: Any
         if kind == "threaded":

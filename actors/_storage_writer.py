@@ -1,0 +1,193 @@
+"""StorageWriter: the one actor that writes the LMDB store.
+
+Durable actors send it :class:`~actors._durable.Commit` messages. It gathers every commit
+waiting in its mailbox (or arriving within ``storage.commit_batch_ms``) into one
+transaction with one fsync: the states become snapshots, the entries get journal sequence
+numbers. Only after that commit returns does it publish the entries' events and send their
+commands, each as :class:`~actors._actor.Journaled`. A commit of market-derived state only
+is staged and rides with the next durable commit (or the periodic flush).
+
+It also answers :class:`~actors._durable.Restore` (after writing whatever is pending, so
+a restarted actor never misses its own last commit), takes backups on a timer and on
+:class:`BackupNow`, and stores closed trades (:class:`PutTrade`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from actors._actor import Actor, Journaled
+from actors._durable import (
+    STORAGE_ID,
+    Commit,
+    Restore,
+    Restored,
+    decode_entry,
+    encode_entry,
+    entry_header,
+    wanted,
+)
+from messages.settings import StorageSettings
+from storage import ClosedTrade, Snapshot, Store
+
+__all__ = ["BackupNow", "FlushBatch", "PutTrade", "StorageWriter"]
+
+_NS = 1_000_000_000
+_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class FlushBatch:
+    """Self-message: write what is pending now."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupNow:
+    """Take a backup now (timer, or on demand from the console)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PutTrade:
+    """Store a closed trade (durably, with the next commit)."""
+
+    trade: ClosedTrade
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotTick:
+    """Timer: write staged market snapshots."""
+
+
+class StorageWriter(Actor):
+    """Owns writes to ``store``; see the module docstring."""
+
+    def __init__(
+        self, *, store: Store, settings: StorageSettings, clock_speed: float = 1.0
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock_speed = clock_speed
+        self.batch: list[Commit] = []
+        self.trades: list[ClosedTrade] = []
+        self.flush_due = False
+        self.commits = 0
+        self.transactions = 0
+        self.entries_written = 0
+        self.last_commit_ms = 0.0
+        self.backups = 0
+
+    def on_start(self) -> None:
+        """Arm the backup and snapshot timers (real seconds: scaled by the clock's speed)."""
+        scale = _NS * self.clock_speed
+        if self.settings.backup_interval_s > 0:
+            every = int(self.settings.backup_interval_s * scale)
+            self.context.schedule_repeating(every, BackupNow())
+        every = int(self.settings.snapshot_interval_s * scale)
+        self.context.schedule_repeating(every, SnapshotTick())
+
+    def on_stop(self) -> None:
+        """Write what is pending; the owner of the store closes it."""
+        self._flush()
+        self.store.flush()
+
+    def describe(self) -> dict[str, object]:
+        """Journal position and commit counters."""
+        return {
+            "last_seq": self.store.last_seq(),
+            "commits": self.commits,
+            "transactions": self.transactions,
+            "entries": self.entries_written,
+            "last_commit_ms": round(self.last_commit_ms, 3),
+            "backups": self.backups,
+        }
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def on_commit(self, commit: Commit) -> None:
+        """Queue a commit; the batch is written when the flush message comes back."""
+        self.batch.append(commit)
+        self._arm_flush()
+
+    def on_put_trade(self, msg: PutTrade) -> None:
+        """Queue a closed trade for the next commit."""
+        self.trades.append(msg.trade)
+        self._arm_flush()
+
+    def on_flush_batch(self, _: FlushBatch) -> None:
+        """Write the batch."""
+        self.flush_due = False
+        self._flush()
+
+    def on_restore(self, request: Restore) -> None:
+        """Answer with the snapshot and the journal entries after it that concern the actor."""
+        self._flush()
+        snap = self.store.get_snapshot(request.actor_id)
+        after = snap.last_seq if snap is not None else 0
+        entries = []
+        for seq, data in self.store.read_journal(after):
+            if wanted(entry_header(data), request.actor_id, request.topics):
+                entry = decode_entry(data)
+                entries.append(Journaled(seq, entry.key, entry.event))
+        restored = Restored(
+            state=snap.state if snap is not None else None,
+            schema=snap.schema if snap is not None else 0,
+            snapshot_seq=after,
+            entries=tuple(entries),
+        )
+        self.context.send(request.actor_id, restored)
+
+    def on_backup_now(self, _: BackupNow) -> None:
+        """Write what is pending, then a compact copy (the store keeps the newest N)."""
+        self._flush()
+        path = self.store.backup(keep=self.settings.backups_keep)
+        self.backups += 1
+        self.context.log.info("backup written: %s", path)
+
+    def on_snapshot_tick(self, _: SnapshotTick) -> None:
+        """Write staged market snapshots."""
+        self.store.flush()
+
+    # --- the commit ---------------------------------------------------------------------------
+
+    def _arm_flush(self) -> None:
+        if self.flush_due:
+            return
+        self.flush_due = True
+        if self.settings.commit_batch_ms > 0:
+            self.context.schedule(self.settings.commit_batch_ms * _MS, FlushBatch())
+        else:
+            self.context.send(STORAGE_ID, FlushBatch())
+
+    def _flush(self) -> None:
+        batch, self.batch = self.batch, []
+        trades, self.trades = self.trades, []
+        if not batch and not trades:
+            return
+        started = time.perf_counter()
+        snaps = [
+            Snapshot(actor_id=c.actor_id, state=c.state, last_seq=c.applied_seq, schema=c.schema)
+            for c in batch
+            if c.state is not None
+        ]
+        self.store.put_snapshots(snaps, durable=False)
+        for trade in trades:
+            self.store.put_trade(trade)
+        entries = [entry for commit in batch for entry in commit.entries]
+        if entries:
+            last = self.store.append([encode_entry(e) for e in entries])
+        elif any(c.durable for c in batch):
+            self.store.flush()
+        self.commits += len(batch)
+        self.transactions += 1
+        self.entries_written += len(entries)
+        self.last_commit_ms = (time.perf_counter() - started) * 1000
+        if not entries:
+            return
+        first = last - len(entries) + 1
+        for seq, entry in enumerate(entries, start=first):
+            journaled = Journaled(seq, entry.key, entry.event)
+            if entry.target is not None:
+                self.context.send(entry.target, journaled)
+            else:
+                self.context.publish(journaled, key=entry.key)

@@ -1,0 +1,167 @@
+"""The trading tree on a real LMDB store: random actor kills change nothing.
+
+One scripted run (entry, maker fill, hedge in three timed chunks, hedge profit take, second
+hedge, stop) on the deterministic runtime, undisturbed and then with actors killed at random
+points (fixed seeds). The final positions, orders on the engine, realised PnL, wallet and
+journal must be the same, with no order placed twice and the journal gap-free.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actors._durable import decode_entry
+from actors.trading import GATEWAY_ID, USER_ID, position_actor_id
+from messages import (
+    HedgeClosed,
+    HedgeOpened,
+    KillActor,
+    OrderFilled,
+    PlaceOrder,
+    PositionClosed,
+    PositionOpened,
+    UnixNanos,
+)
+from messages.settings import Settings
+from storage import Store
+from tests.actors.trading.scenario import BALANCE, START_NS, World, correlations, long_candle
+
+_HEDGE = {"trigger_stop_fraction": 0.3, "rehedge_step_fraction": 0.2, "max_hedges_per_position": 2}
+
+
+def _world(tmp_path: Path) -> tuple[World, Store]:
+    settings = Settings()
+    settings = replace(settings, hedge=replace(settings.hedge, **_HEDGE))
+    store = Store.open(tmp_path, settings.storage)
+    w = World(settings, store=store)
+    for sym, bid, ask in (
+        ("BTCUSD", "70000", "70000.5"),
+        ("ETHUSD", "3500", "3500.05"),
+        ("SOLUSD", "150", "150.01"),
+    ):
+        w.market(sym, bid, ask, price=bid)
+    return w, store
+
+
+def _position_id(w: World) -> str:
+    opened = w.of(PositionOpened)
+    return opened[-1].position_id if opened else ""
+
+
+def _steps(w: World) -> list[Callable[[], None]]:
+    """The script, one callable per step; every step ends with the same 5 s of time."""
+
+    last = {"BTCUSD": ("70000", "70000.5"), "ETHUSD": ("3500", "3500.05")}
+
+    def market(symbol: str, bid: str, ask: str, price: str | None = None) -> None:
+        """A move of ``symbol`` after the other symbols' unchanged books are published again,
+        as a live market keeps publishing them (a restarted actor relearns prices)."""
+        last[symbol] = (bid, ask)
+        for other, (b, a) in last.items():
+            if other != symbol:
+                w.market(other, b, a)
+        w.market(symbol, bid, ask, price=price)
+
+    def corr() -> None:
+        pid = _position_id(w)
+        if pid and w.runtime.entry(position_actor_id(pid)) is not None:
+            w.send(position_actor_id(pid), correlations())
+
+    return [
+        lambda: w.candle(long_candle(START_NS)),
+        lambda: market("BTCUSD", "69999", "69999.5"),  # maker fill of the entry
+        corr,
+        lambda: market("ETHUSD", "3500", "3500.05"),
+        lambda: (corr(), market("BTCUSD", "69780", "69780.5")),  # hedge 1
+        lambda: (market("ETHUSD", "3500", "3500.05"), w.advance(60)),  # chunk 2
+        lambda: (market("ETHUSD", "3500", "3500.05"), w.advance(60)),  # chunk 3
+        lambda: market("ETHUSD", "3460", "3460.05"),  # hedge profit
+        lambda: (corr(), market("BTCUSD", "69640", "69640.5")),  # hedge 2
+        lambda: market("BTCUSD", "69500", "69500.5"),
+        lambda: market("BTCUSD", "69300", "69300.5", price="69300"),  # stop
+    ]
+
+
+def _victims(w: World) -> list[str]:
+    ids = ["risk", "execution", "strategy:BTCUSD", GATEWAY_ID]
+    pid = _position_id(w)
+    if pid:
+        ids.append(position_actor_id(pid))
+    ids += [f"hedge:{h.hedge_id}" for h in w.of(HedgeOpened) if not _hedge_closed(w, h.hedge_id)]
+    return [a for a in ids if w.runtime.entry(a) is not None and w.runtime.entry(a).actor]
+
+
+def _hedge_closed(w: World, hedge_id: str) -> bool:
+    return any(h.hedge_id == hedge_id for h in w.of(HedgeClosed))
+
+
+def _run(tmp_path: Path, kill_seed: int | None) -> dict[str, Any]:
+    w, store = _world(tmp_path)
+    rng = random.Random(kill_seed)
+    kills = 0
+    try:
+        for step in _steps(w):
+            step()
+            if kill_seed is not None and rng.random() < 0.6:
+                victim = rng.choice(_victims(w))
+                now = UnixNanos(w.now())
+                w.send(victim, KillActor(command_id=f"k{kills}", ts_init=now, actor_id=victim))
+                kills += 1
+            w.advance(5)  # room for a restart's backoff, the same in every run
+        return _final(w, store) | {"kills": kills}
+    finally:
+        w.close()
+        store.close()
+
+
+def _final(w: World, store: Store) -> dict[str, Any]:
+    account = w.engine.accounts[USER_ID]
+    journal = list(store.read_journal())
+    seqs = [seq for seq, _ in journal]
+    placed = [decode_entry(data).event for _, data in journal]
+    coids = [e.client_order_id for e in placed if isinstance(e, PlaceOrder)]
+    closed = w.of(PositionClosed)
+    return {
+        "balance": account.balance,
+        "positions": {pid: p.size for pid, p in account.positions.items()},
+        "open_orders": sorted(account.open_by_coid),
+        "closed": [(c.position_id, c.reason, c.realised_pnl, c.fees, c.funding) for c in closed],
+        "hedges": sorted((h.hedge_id, h.reason, h.realised_pnl) for h in w.of(HedgeClosed)),
+        "fills": sorted((f.fill_id, f.client_order_id, f.size) for f in _unique_fills(w)),
+        "orders_placed": sorted(coids),
+        "duplicates": len(coids) - len(set(coids)),
+        "gap_free": seqs == list(range(1, len(seqs) + 1)),
+    }
+
+
+def _unique_fills(w: World) -> list[OrderFilled]:
+    seen: dict[str, OrderFilled] = {}
+    for fill in w.of(OrderFilled):
+        seen.setdefault(fill.fill_id, fill)
+    return list(seen.values())
+
+
+def test_undisturbed_run_on_a_store_trades_as_in_memory(tmp_path: Path) -> None:
+    result = _run(tmp_path, None)
+    assert [c[1] for c in result["closed"]] == ["stop"]
+    assert sorted(h[1] for h in result["hedges"]) == ["parent closed", "profit taken"]
+    assert result["duplicates"] == 0 and result["gap_free"]
+    net = sum((c[2] - c[3] + c[4] for c in result["closed"]), Decimal(0))
+    assert result["balance"] - BALANCE != 0 and result["open_orders"] == []
+    assert net != 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_actor_kills_change_nothing(tmp_path: Path, seed: int) -> None:
+    reference = _run(tmp_path / "reference", None)
+    disturbed = _run(tmp_path / "disturbed", seed)
+    assert disturbed.pop("kills") >= 3
+    reference.pop("kills")
+    assert disturbed == reference
