@@ -327,9 +327,17 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from exchange.sim import sim_clock
+    from exchange.sim import read_venue_file, sim_clock
 
-    clock = sim_clock(settings)  # one clock for the simulator's market and the actors
+    urls: dict[str, str] | None = None
+    if args.venue is None:
+        clock = sim_clock(settings)  # one clock for the simulator's market and the actors
+    else:
+        try:
+            urls, clock = read_venue_file(args.venue)  # the running simulator's clock
+        except ValueError as error:
+            print(f"bot.py: {error}", file=sys.stderr)
+            return EXIT_USAGE
     runtime = ThreadedRuntime(
         clock=clock,
         seed=settings.sim.seed,
@@ -344,7 +352,7 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.venue is None:
             set_aside_embedded_state(state_dir)
-        with open_state(state_dir, settings) as store, venue_for(args, settings, clock) as venue:
+        with open_state(state_dir, settings) as store, venue_for(settings, clock, urls) as venue:
             return run_with_state(
                 args, settings, runtime=runtime, store=store, venue=venue, stop=stop
             )
@@ -382,15 +390,14 @@ def open_state(state_dir: Path, settings: Settings) -> Iterator[storage.Store]:
 
 
 @contextlib.contextmanager
-def venue_for(args: argparse.Namespace, settings: Settings, clock: ScaledClock) -> Iterator[Venue]:
-    """The simulator named by --venue, else an embedded one."""
-    if args.venue is None:
+def venue_for(
+    settings: Settings, clock: ScaledClock, urls: dict[str, str] | None
+) -> Iterator[Venue]:
+    """The running simulator at ``urls`` (from --venue), else an embedded one."""
+    if urls is None:
         with embedded_simulator(settings, clock) as venue:
             yield venue
         return
-    from exchange.sim import read_venue_file
-
-    urls = read_venue_file(args.venue)
     yield Venue(
         rest_url=urls["rest_url"],
         ws_url=urls["ws_url"],

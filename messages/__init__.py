@@ -106,7 +106,6 @@ from messages._orders import (
 from messages._schema import Value
 from messages._trading import (
     EntryAbandoned,
-    ReconcileDiscrepancy,
     EquityUpdated,
     HedgeClosed,
     HedgeOpened,
@@ -115,6 +114,7 @@ from messages._trading import (
     PositionChanged,
     PositionClosed,
     PositionOpened,
+    ReconcileDiscrepancy,
     RiskCheck,
     RiskDecision,
     Signal,
@@ -147,7 +147,6 @@ __all__ = [
     "CorrelationUpdated",
     "Direction",
     "EntryAbandoned",
-    "ReconcileDiscrepancy",
     "EquityUpdated",
     "Event",
     "FeedHealth",
@@ -192,6 +191,7 @@ __all__ = [
     "PositionsSnapshot",
     "Product",
     "ProductState",
+    "ReconcileDiscrepancy",
     "Request",
     "ResetKillSwitch",
     "Response",

@@ -56,7 +56,7 @@ def settings() -> Settings:
 def venue(tmp_path: Path, settings: Settings) -> Iterator[tuple[SimExchange, Path]]:
     sim = simulator_for(settings, sim_clock(settings)).start()
     path = tmp_path / "venue.json"
-    write_venue_file(path, sim.rest_url, sim.ws_url, sim.public_ws_url)
+    write_venue_file(path, sim)
     try:
         yield sim, path
     finally:

@@ -82,14 +82,23 @@ class StrategyActor(DurableActor):
         "rules.fast_below",
         "rules.exit_sent",
         "held",
+        "last_open_ns",
     )
 
     def __init__(
-        self, *, symbol: str, strategy: StrategySettings, risk: RiskSettings, product: Product
+        self,
+        *,
+        symbol: str,
+        strategy: StrategySettings,
+        risk: RiskSettings,
+        product: Product,
+        stale_after_ns: int | None = None,
     ) -> None:
         self.rules = SignalRules(symbol, strategy, risk, product)
         self.symbol = symbol
         self.held = 0
+        self.last_open_ns = 0
+        self.stale_after_ns = stale_after_ns
 
     def on_start(self) -> None:
         """Subscribe to the symbol's indicators and to position changes."""
@@ -103,9 +112,30 @@ class StrategyActor(DurableActor):
         return {"long": self.rules.long_active, "short": self.rules.short_active, "held": self.held}
 
     def on_indicators_updated(self, ev: IndicatorsUpdated) -> None:
-        """Apply the candle; publish a signal (audit) and send it to risk."""
-        signal = self.rules.on_indicators(ev, held=self.held, now_ns=self.context.now_ns())
+        """Apply the candle; publish a signal (audit) and send it to risk.
+
+        A candle not after the last one applied is ignored: after a restart the feed may
+        publish candles again, and the same candle must never give the same signal twice.
+        An entry signal on a candle whose indicators were computed more than
+        ``stale_after_ns`` after it closed (a backfill after downtime) is not acted on: the
+        moment has passed. Exits still are.
+        """
+        if ev.open_time_ns <= self.last_open_ns:
+            return
+        self.last_open_ns = ev.open_time_ns
+        now = self.context.now_ns()
+        signal = self.rules.on_indicators(ev, held=self.held, now_ns=now)
         self.changed()
+        late_ns = ev.ts_init - ev.ts_event  # computed after the candle closed, by this much
+        stale = self.stale_after_ns is not None and late_ns > self.stale_after_ns
+        if signal is not None and stale and signal.direction is not Direction.EXIT:
+            self.context.log.info(
+                "%s: %s not acted on: its candle closed %.0f s before it was computed",
+                self.context.actor_id,
+                signal.signal_id,
+                late_ns / 1e9,
+            )
+            return
         if signal is not None:
             self.record(signal, key=self.symbol)
             self.emit(RISK_ID, signal)
@@ -245,7 +275,7 @@ class ExecutionActor(DurableActor):
     their entry timeouts re-armed.
     """
 
-    state_fields = ("planner.intents", "planner.orders", "signals")
+    state_fields = ("planner.intents", "planner.orders", "planner.ended", "signals")
 
     def __init__(
         self,

@@ -62,6 +62,7 @@ __all__ = ["POST_ONLY_REJECT", "Action", "EntryPlanner"]
 POST_ONLY_REJECT = "immediate_execution_post_only"
 _NS = 1_000_000_000
 _EXIT_LEGS = (Leg.EXIT, Leg.FLATTEN)
+_ENDED_KEPT = 1000
 
 Action = (
     PlaceOrder
@@ -103,12 +104,15 @@ class EntryPlanner:
         self.tops: dict[str, TopOfBook] = {}
         self.intents: dict[str, _Intent] = {}
         self.orders: dict[str, tuple[str, str]] = {}
+        self.ended: list[str] = []
+        """Recently ended position ids (bounded): one is never opened again, since its
+        client order ids would repeat ones the exchange has seen."""
 
     # --- inputs ---------------------------------------------------------------------------
 
     def open(self, signal: Signal, size: int, position_id: str) -> list[Action]:
         """An approved entry of ``size`` signed contracts: start its position actor."""
-        if position_id in self.intents or size == 0:
+        if position_id in self.intents or position_id in self.ended or size == 0:
             return []
         side = Side.BUY if size > 0 else Side.SELL
         self.intents[position_id] = _Intent(signal, position_id, side, abs(size))
@@ -175,7 +179,7 @@ class EntryPlanner:
                 intent.state = "done"
         elif intent.net == 0:
             out += self._cancel_rest(intent, now_ns)
-            del self.intents[intent.position_id]
+            self._forget(intent.position_id)
         return out
 
     def on_cancelled(self, ev: OrderCancelled, *, now_ns: int) -> list[Action]:
@@ -277,6 +281,12 @@ class EntryPlanner:
         if intent is not None and intent.exit_coid == coid:
             intent.exit_coid = None
 
+    def _forget(self, position_id: str) -> None:
+        """The entry is over: drop it and its order routes, remember its id."""
+        del self.intents[position_id]
+        self.orders = {c: owner for c, owner in self.orders.items() if owner[0] != position_id}
+        self.ended = [*self.ended[-(_ENDED_KEPT - 1) :], position_id]
+
     def _usable(self, top: TopOfBook | None, side: Side) -> Decimal | None:
         if top is None or not top.synced or top.stale:
             return None
@@ -367,7 +377,7 @@ class EntryPlanner:
         intent.state = "done"
         if intent.filled > 0:
             return []
-        del self.intents[intent.position_id]
+        self._forget(intent.position_id)
         abandoned = EntryAbandoned(
             ts_event=UnixNanos(now_ns),
             ts_init=UnixNanos(now_ns),

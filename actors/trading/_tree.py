@@ -21,7 +21,7 @@ from actors.trading._ids import EXECUTION_ID, GATEWAY_ID, RISK_ID, TRADING_ID, p
 from actors.trading._internal import StartPosition
 from actors.trading._rest_gateway import RestGateway
 from messages import Product
-from messages.settings import Secret, Settings
+from messages.settings import TIMEFRAME_SECONDS, Secret, Settings
 
 __all__ = ["rest_gateway_spec", "trading_tree"]
 
@@ -74,7 +74,11 @@ def trading_tree(
             ChildSpec(
                 actor_id=strategy_id(s),
                 factory=lambda s=s: StrategyActor(
-                    symbol=s, strategy=settings.strategy, risk=settings.risk, product=products[s]
+                    symbol=s,
+                    strategy=settings.strategy,
+                    risk=settings.risk,
+                    product=products[s],
+                    stale_after_ns=TIMEFRAME_SECONDS[settings.bot.timeframe] * _NS,
                 ),
             )
             for s in symbols

@@ -67,7 +67,7 @@ def run_standalone(
         flush=True,
     )
     if venue_file is not None:
-        write_venue_file(venue_file, sim.rest_url, sim.ws_url, sim.public_ws_url)
+        write_venue_file(venue_file, sim)
         print(f"venue file {venue_file} (python bot.py run --venue {venue_file})", flush=True)
     deadline = None if duration_s is None else time.monotonic() + duration_s
     waiter = stop or threading.Event()
@@ -84,25 +84,42 @@ def run_standalone(
     return 0
 
 
-def write_venue_file(path: Path, rest_url: str, ws_url: str, public_ws_url: str) -> None:
-    """Where a running simulator listens, for ``bot.py run --venue`` (no keys: the simulator's
-    demo pair is in settings). Written whole or not at all (temporary file, then rename)."""
-    doc = {"rest_url": rest_url, "ws_url": ws_url, "public_ws_url": public_ws_url}
+def write_venue_file(path: Path, sim: SimExchange) -> None:
+    """Where a running simulator listens and what its clock reads, for ``bot.py run --venue``
+    (no keys: the simulator's demo pair is in settings). Written whole or not at all."""
+    clock = sim.clock
+    doc = {
+        "rest_url": sim.rest_url,
+        "ws_url": sim.ws_url,
+        "public_ws_url": sim.public_ws_url,
+        "speed": getattr(clock, "speed", 1.0),
+        "clock_ns": clock.now_ns(),
+        "wall_ns": time.time_ns(),
+    }
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(orjson.dumps(doc))
     os.replace(tmp, path)
 
 
-def read_venue_file(path: Path) -> dict[str, str]:
-    """The URLs :func:`write_venue_file` wrote; ValueError naming the file and the field."""
+def read_venue_file(path: Path) -> tuple[dict[str, str], ScaledClock]:
+    """The URLs :func:`write_venue_file` wrote and a clock that reads what the simulator's
+    reads (same machine: the wall clock carries the offset). ValueError names the field."""
     try:
         doc = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise ValueError(f"--venue {path}: cannot read it: {exc}") from exc
-    out = {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"--venue {path}: expected a JSON object")
+    urls = {}
     for field in ("rest_url", "ws_url", "public_ws_url"):
-        value = doc.get(field) if isinstance(doc, dict) else None
+        value = doc.get(field)
         if not isinstance(value, str) or "://" not in value:
             raise ValueError(f"--venue {path}: {field} must be a URL, was {value!r}")
-        out[field] = value
-    return out
+        urls[field] = value
+    speed, clock_ns, wall_ns = doc.get("speed"), doc.get("clock_ns"), doc.get("wall_ns")
+    if not isinstance(speed, int | float) or speed <= 0:
+        raise ValueError(f"--venue {path}: speed must be a positive number, was {speed!r}")
+    if not isinstance(clock_ns, int) or not isinstance(wall_ns, int):
+        raise ValueError(f"--venue {path}: clock_ns and wall_ns must be integers (ns)")
+    now = clock_ns + int((time.time_ns() - wall_ns) * speed)
+    return urls, ScaledClock(speed=float(speed), start_ns=now)

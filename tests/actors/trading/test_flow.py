@@ -7,6 +7,7 @@ timing paths (entry timeout, chunk timing, UTC midnight) use the deterministic r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -242,3 +243,19 @@ def test_daily_loss_blocks_until_next_utc_day() -> None:
 
 def test_position_id_is_deterministic() -> None:
     assert position_id_for("BTCUSD-1-LONG") == position_id_for("BTCUSD-1-LONG")
+
+
+def test_a_candle_seen_again_or_computed_late_fires_no_entry() -> None:
+    """After a restart the feed may publish candles again, or backfill candles from the
+    downtime: the same candle never signals twice, and a late candle opens nothing."""
+    w = make_world()
+    try:
+        w.candle(long_candle(START_NS))
+        w.candle(long_candle(START_NS))
+        assert len(w.of(Signal)) == 1
+        w.candle(short_candle(START_NS + CANDLE_NS, fast=70500.0, mid=70000.0, slow=69000.0))
+        late = short_candle(START_NS + 2 * CANDLE_NS)
+        w.candle(replace(late, ts_init=UnixNanos(late.ts_event + 2 * CANDLE_NS)))
+        assert len(w.of(Signal)) == 1 and len(w.of(RiskDecision)) == 1
+    finally:
+        w.close()
