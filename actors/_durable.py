@@ -89,6 +89,8 @@ class Commit:
     applied_seq: int
     durable: bool
     entries: tuple[JournalEntry, ...] = ()
+    forget: bool = False
+    """The actor ended for good: remove its snapshot after this commit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ class DurableActor(Actor):
 
     applied_seq: int = 0
     replaying: bool = False
+    _forget: bool = False
     """True while journal entries from before the restart are handled again."""
     _restoring: bool = False
     _dirty: int = 0
@@ -157,6 +160,12 @@ class DurableActor(Actor):
     def emit(self, target: str, command: Message) -> None:
         """Send ``command`` to ``target`` once this handler's commit is on disk."""
         self._pending = (*self._pending, JournalEntry(event=command, target=target))
+
+    def finish(self) -> None:
+        """End this actor for good (a closed position): stop, and drop its snapshot with the
+        commit of this handler, so a closed position never comes back."""
+        self._forget = True
+        self.context.stop_self()
 
     def changed(self, *, lazy: bool = False) -> None:
         """Mark the state changed: it is committed when the current handler returns.
@@ -219,7 +228,7 @@ class DurableActor(Actor):
             self.receive(message)
 
     def _commit(self) -> None:
-        if not (self._dirty or self._pending):
+        if not (self._dirty or self._pending or self._forget):
             return
         entries, self._pending = self._pending, ()
         durable = bool(entries) or (self._dirty == 2 and not self.market_state)
@@ -234,8 +243,9 @@ class DurableActor(Actor):
                 state=self.snapshot(),
                 schema=self.state_schema,
                 applied_seq=self.applied_seq,
-                durable=durable,
+                durable=durable or self._forget,
                 entries=entries,
+                forget=self._forget,
             ),
         )
 

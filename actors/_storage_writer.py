@@ -21,6 +21,7 @@ from actors._actor import Actor, Journaled
 from actors._durable import (
     STORAGE_ID,
     Commit,
+    JournalEntry,
     Restore,
     Restored,
     decode_entry,
@@ -28,6 +29,7 @@ from actors._durable import (
     entry_header,
     wanted,
 )
+from messages import HedgeClosed, PositionClosed, encode
 from messages.settings import StorageSettings
 from storage import ClosedTrade, Snapshot, Store
 
@@ -171,11 +173,13 @@ class StorageWriter(Actor):
             if c.state is not None
         ]
         self.store.put_snapshots(snaps, durable=False)
-        for trade in trades:
-            self.store.put_trade(trade)
+        for commit in batch:
+            if commit.forget:
+                self.store.forget_snapshot(commit.actor_id)
         entries = [entry for commit in batch for entry in commit.entries]
-        if entries:
-            last = self.store.append([encode_entry(e) for e in entries])
+        trades += [t for t in map(closed_trade, entries) if t is not None]
+        if entries or trades:
+            last = self.store.append([encode_entry(e) for e in entries], trades)
         elif any(c.durable for c in batch):
             self.store.flush()
         self.commits += len(batch)
@@ -191,3 +195,16 @@ class StorageWriter(Actor):
                 self.context.send(entry.target, journaled)
             else:
                 self.context.publish(journaled, key=entry.key)
+
+
+def closed_trade(entry: JournalEntry) -> ClosedTrade | None:
+    """The ``trades`` record of a closed position or hedge (stored once per id: a replay
+    writes the same key)."""
+    event = entry.event
+    if isinstance(event, PositionClosed):
+        return ClosedTrade(
+            closed_ns=event.ts_event, trade_id=event.position_id, record=encode(event)
+        )
+    if isinstance(event, HedgeClosed):
+        return ClosedTrade(closed_ns=event.ts_event, trade_id=event.hedge_id, record=encode(event))
+    return None

@@ -89,6 +89,7 @@ class Store:
         self.settings = settings
         self._clock = clock
         self._staged: dict[str, Snapshot] = {}
+        self._forget: set[str] = set()
         self._closed = False
 
     @classmethod
@@ -186,17 +187,17 @@ class Store:
 
     # --- journal ---------------------------------------------------------------------------
 
-    def append(self, events: Sequence[bytes]) -> int:
+    def append(self, events: Sequence[bytes], trades: Sequence[ClosedTrade] = ()) -> int:
         """Append encoded events to the journal in one durable commit; return the last seq.
 
         The events get consecutive sequence numbers after the current last one (the first
-        ever is 1): ``last - len(events) + 1`` to ``last``. Staged snapshots ride in the same
-        commit. On any error nothing is stored and no number is used.
+        ever is 1): ``last - len(events) + 1`` to ``last``. Staged snapshots and ``trades``
+        ride in the same commit. On any error nothing is stored and no number is used.
 
         Raises:
             StorageFullError: The batch does not fit in ``map_size_max_mb``.
         """
-        if not events:
+        if not events and not trades:
             return self.last_seq()
 
         def work(txn: lmdb.Transaction) -> int:
@@ -205,6 +206,10 @@ class Store:
             for event in events:
                 seq += 1
                 cursor.put(seq_key(seq), event, append=True)
+            for trade in trades:
+                txn.put(
+                    trade_key(trade.closed_ns, trade.trade_id), trade.record, db=self._dbs.trades
+                )
             self._write_staged(txn)
             return seq
 
@@ -261,13 +266,20 @@ class Store:
         """
         for snap in snapshots:
             self._staged[snap.actor_id] = snap
+            self._forget.discard(snap.actor_id)
         if durable:
             self.flush()
 
     def flush(self) -> None:
         """Write every staged snapshot in one durable commit (nothing to do if none)."""
-        if self._staged:
+        if self._staged or self._forget:
             self._write(self._write_staged)
+
+    def forget_snapshot(self, actor_id: str) -> None:
+        """Stage the removal of ``actor_id``'s snapshot (an actor that ended for good); the
+        next durable commit removes it. A state staged for it is dropped."""
+        self._staged.pop(actor_id, None)
+        self._forget.add(actor_id)
 
     def get_snapshot(self, actor_id: str) -> Snapshot | None:
         """Return the newest state of ``actor_id`` (staged or stored), or ``None``.
@@ -278,6 +290,8 @@ class Store:
         staged = self._staged.get(actor_id)
         if staged is not None:
             return staged
+        if actor_id in self._forget:
+            return None
         with self._env.begin(db=self._dbs.snapshots) as txn:
             value = txn.get(actor_id.encode())
             return None if value is None else self._unpack(actor_id, value)
@@ -378,6 +392,8 @@ class Store:
     def _write_staged(self, txn: lmdb.Transaction) -> None:
         for snap in self._staged.values():
             txn.put(snap.actor_id.encode(), pack_snapshot(snap), db=self._dbs.snapshots)
+        for actor_id in self._forget:
+            txn.delete(actor_id.encode(), db=self._dbs.snapshots)
 
     def _unpack(self, actor_id: str, value: bytes) -> Snapshot:
         try:
@@ -398,6 +414,7 @@ class Store:
                 self._grow()
                 continue
             self._staged.clear()
+            self._forget.clear()
             return result
 
     def _grow(self) -> None:

@@ -131,7 +131,7 @@ class PositionActor(DurableActor):
             self.changed()
             self.record(self._event(fill), key=self.position_id)
             if self.ledger.size == 0:
-                self.context.stop_self()
+                self.finish()
 
     def on_mark_price(self, ev: MarkPrice) -> None:
         """Keep the mark funding is exchanged at."""
@@ -403,7 +403,7 @@ class HedgeActor(DurableActor):
         if not self.runner.finished():
             return
         if self.closed_reported:  # a restart after the close was recorded
-            self.context.stop_self()
+            self.finish()
             return
         self.closed_reported = True
         led, now = self.runner.ledger, UnixNanos(self.context.now_ns())
@@ -422,4 +422,4 @@ class HedgeActor(DurableActor):
             ),
             key=self.plan.parent_position_id,
         )
-        self.context.stop_self()
+        self.finish()

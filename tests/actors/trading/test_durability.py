@@ -137,6 +137,8 @@ def _final(w: World, store: Store) -> dict[str, Any]:
         "fills": sorted((f.fill_id, f.client_order_id, f.size) for f in _unique_fills(w)),
         "orders_placed": sorted(coids),
         "duplicates": len(coids) - len(set(coids)),
+        "trades": sorted(t.trade_id for t in store.iter_trades()),
+        "snapshots": sorted(snap.actor_id for snap in store.iter_snapshots()),
         "gap_free": seqs == list(range(1, len(seqs) + 1)),
     }
 
@@ -153,6 +155,11 @@ def test_undisturbed_run_on_a_store_trades_as_in_memory(tmp_path: Path) -> None:
     assert [c[1] for c in result["closed"]] == ["stop"]
     assert sorted(h[1] for h in result["hedges"]) == ["parent closed", "profit taken"]
     assert result["duplicates"] == 0 and result["gap_free"]
+    position = result["closed"][0][0]
+    assert result["trades"] == sorted([position, *(h[0] for h in result["hedges"])])
+    ended = [position, *(h[0] for h in result["hedges"])]
+    assert not any(s.endswith(tuple(ended)) for s in result["snapshots"]), result["snapshots"]
+    assert {"risk", "execution", "gateway", "strategy:BTCUSD"} <= set(result["snapshots"])
     net = sum((c[2] - c[3] + c[4] for c in result["closed"]), Decimal(0))
     assert result["balance"] - BALANCE != 0 and result["open_orders"] == []
     assert net != 0

@@ -10,17 +10,33 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from actors import ChildSpec, SupervisorSpec, ThreadedRuntime, supervisor
 from actors._clock import WallClock
-from actors.trading import rest_gateway_spec, trading_tree
+from actors._durable import STORAGE_ID, JournalEntry, decode_entry, encode_entry
+from actors._storage_writer import StorageWriter
+from actors.trading import GATEWAY_ID, rest_gateway_spec, trading_tree
+from actors.trading._ids import Leg, client_order_id
+from actors.trading._orders import place_order
 from exchange.delta import DeltaRestClient
 from exchange.sim import SimExchange, default_products
-from messages import OrderFilled, PositionClosed, PositionOpened, TopOfBook, UnixNanos
+from messages import (
+    OrderAccepted,
+    OrderFilled,
+    OrderType,
+    PositionClosed,
+    PositionOpened,
+    ReconcileDiscrepancy,
+    Side,
+    TopOfBook,
+    UnixNanos,
+)
 from messages.settings import Secret, Settings
+from storage import Store
 from tests.actors.trading.scenario import Recorder, long_candle
 
 
@@ -98,3 +114,64 @@ def test_entry_protected_and_closed_over_rest_pnl_equals_wallet(sim: SimExchange
     finally:
         assert runtime.shutdown(timeout_s=60.0) == []
         client.close()
+
+
+def test_restart_finds_an_unacknowledged_order_by_client_id_and_places_a_lost_one(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    """Two placements were on disk when the process died: one reached the exchange but its
+    answer never came back, the other never left. After the restart the first is found by
+    client order id (not placed again) and the second is placed, reported as a discrepancy."""
+    settings = Settings()
+    key, secret = Secret(sim.api_key), Secret(sim.api_secret)
+    client = DeltaRestClient(
+        sim.rest_url, api_key=key, api_secret=secret, settings=settings.exchange, clock=WallClock()
+    )
+    client.load_products()
+    sim.market.step(prices={"BTCUSD": "70000.0"})
+    now = time.time_ns()
+    sent, lost = (
+        place_order(
+            coid=client_order_id("p-restart", Leg.ENTRY, attempt),
+            owner="p-restart",
+            symbol="BTCUSD",
+            side=Side.BUY,
+            size=5,
+            kind=OrderType.LIMIT,
+            limit=Decimal(69000 - attempt),
+            stop=None,
+            now_ns=now,
+            post_only=True,
+        )
+        for attempt in (0, 1)
+    )
+    client.place_order(sent)  # the exchange has it; the bot never heard back
+    store = Store.open(tmp_path, settings.storage)
+    store.append([encode_entry(JournalEntry(event=cmd, target=GATEWAY_ID)) for cmd in (sent, lost)])
+    writer = ChildSpec(
+        actor_id=STORAGE_ID, factory=lambda: StorageWriter(store=store, settings=settings.storage)
+    )
+    gateway = rest_gateway_spec(
+        settings, rest_url=sim.rest_url, ws_url=sim.ws_url, api_key=key, api_secret=secret
+    )
+    runtime = ThreadedRuntime(seed=5)
+    try:
+        runtime.start_root(supervisor("root", SupervisorSpec(children=(writer, gateway))))
+
+        def journal() -> list[Any]:
+            return [decode_entry(data).event for _, data in store.read_journal()]
+
+        wait_for(lambda: sum(isinstance(e, OrderAccepted) for e in journal()) == 2)
+        found = [e for e in journal() if isinstance(e, ReconcileDiscrepancy)]
+        assert [(d.kind, d.client_order_id) for d in found] == [
+            ("order_never_placed", lost.client_order_id)
+        ]
+        with sim.engine.locked() as core:
+            account = core.accounts[1]
+            coids = [o.client_order_id for o in account.open_orders.values()]
+            coids += [o.client_order_id for o in account.closed]
+        assert sorted(coids) == sorted([sent.client_order_id, lost.client_order_id])
+    finally:
+        assert runtime.shutdown(timeout_s=60.0) == []
+        client.close()
+        store.close()
