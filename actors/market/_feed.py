@@ -14,6 +14,14 @@ dropped too and fetched again as a start-up gap: the history request may have ca
 forming (its last trades after the request), and only a request made after the venue moved on
 is sure to return its final values. Then :class:`CandleHistoryLoaded` is published.
 
+Warm start (:meth:`CandleFeed.on_kept`): the closed candles a previous run kept (its
+snapshot) replace the REST history. They are final (each was published as closed), so none
+is fetched again: at the first live frame, the candles missing between the last kept one and
+that frame's candle are fetched over REST (nothing when the restart stayed within one
+candle) and join the history before it is published, so consumers see one
+:class:`CandleHistoryLoaded`, as after a cold start. :func:`candles_state` and
+:func:`candles_from_state` are the snapshot's compact form.
+
 Gaps: when the next closed candle is not the previous one plus one timeframe, the missing
 range is asked for over REST (:attr:`FeedStep.fetch`) and later candles wait behind it, so
 consumers always see open times in order. A candle whose final frames may have been missed
@@ -27,7 +35,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
 
 from messages import (
     Candle,
@@ -39,7 +48,7 @@ from messages import (
     UnixNanos,
 )
 
-__all__ = ["CandleFeed", "FeedStep"]
+__all__ = ["CandleFeed", "FeedStep", "candles_from_state", "candles_state"]
 
 
 class FeedStep(NamedTuple):
@@ -77,6 +86,7 @@ class CandleFeed:
         self._first_open: int | None = None
         self._held: list[Candle] = []
         self._suspect: int | None = None
+        self._fetched_to = 0  # open times before this were asked over REST: holes accepted
         self._last_rx_ns: int | None = None
         self._reported: tuple[bool, bool] | None = None
         self.candles_closed = 0
@@ -84,6 +94,8 @@ class CandleFeed:
         self.candles_backfilled = 0
         self.candles_rejected = 0
         self.history_candles = 0
+        self.restored_candles = 0
+        self._kept = False
 
     @property
     def synced(self) -> bool:
@@ -123,6 +135,25 @@ class CandleFeed:
         if self._started:
             return FeedStep([], None)
         self._history = sorted(candles, key=lambda c: c.open_time_ns)
+        return self._finish(self._try_start(now_ns), now_ns)
+
+    def on_kept(self, candles: Sequence[Candle], now_ns: int) -> FeedStep | None:
+        """Closed candles a previous run kept (its snapshot), in place of the REST history.
+
+        Returns None, and the caller loads the REST history, when there are none, or when
+        even the newest is older than ``keep`` candles before ``now_ns`` (runtime clock): a
+        REST history would replace all of them anyway. See the module docstring.
+        """
+        if self._started or self._history is not None or not candles:
+            return None
+        ordered = sorted(candles, key=lambda c: c.open_time_ns)
+        tf = self.timeframe_ns
+        keep = self.closed.maxlen or len(ordered)
+        if ordered[-1].open_time_ns < now_ns // tf * tf - keep * tf:
+            return None
+        self._history = ordered[-keep:]
+        self._kept = True
+        self.restored_candles = len(self._history)
         return self._finish(self._try_start(now_ns), now_ns)
 
     def on_candle(self, update: CandleUpdated, now_ns: int) -> FeedStep:
@@ -173,6 +204,16 @@ class CandleFeed:
             return FeedStep([], None)
         self.gap = None
         self.gaps_backfilled += 1
+        self._fetched_to = max(self._fetched_to, end_ns)
+        if not self._started:  # the range missing after a kept history: part of it
+            assert self._history is not None
+            got = sorted(
+                (c for c in candles if start_ns <= c.open_time_ns < end_ns),
+                key=lambda c: c.open_time_ns,
+            )
+            self.candles_backfilled += len(got)
+            history = [c for c in self._history if c.open_time_ns < start_ns] + got
+            return self._finish(self._start(history, now_ns), now_ns)
         out: list[Message] = []
         last = self.last_open_ns
         for candle in sorted(candles, key=lambda c: c.open_time_ns):
@@ -197,12 +238,27 @@ class CandleFeed:
         if self._history is None or self._first_open is None:
             return [], None
         first = self._first_open
+        tf = self.timeframe_ns
+        if self._kept:  # final candles: fetch what is missing up to the first live one
+            history = [c for c in self._history if c.open_time_ns < first]
+            keep = self.closed.maxlen or 1
+            start = history[-1].open_time_ns + tf if history else first - keep * tf
+            if start < first:
+                self._history = history
+                self.gap = (start, first)
+                return [], self.gap
+            return self._start(history, now_ns)
         # The candle before the first live frame may have been forming at the request.
-        history = [c for c in self._history if c.open_time_ns < first - self.timeframe_ns]
+        return self._start([c for c in self._history if c.open_time_ns < first - tf], now_ns)
+
+    def _start(
+        self, history: list[Candle], now_ns: int
+    ) -> tuple[list[Message], tuple[int, int] | None]:
+        """Publish ``history`` (closed candles, in order), then the candles held meanwhile."""
         self._history = None
         self._started = True
-        self.history_candles = len(history)
         self.closed.extend(history)
+        self.history_candles = len(self.closed)
         out: list[Message] = [
             CandleHistoryLoaded(
                 ts_event=UnixNanos(history[-1].close_time_ns if history else now_ns),
@@ -213,17 +269,23 @@ class CandleFeed:
             )
         ]
         fetch = self._release(out, now_ns)
-        last = self.last_open_ns
+        expected = self._expected_open()
         forming = self.forming
         # The first live candle must directly follow the history (start-up gap).
         if (
             fetch is None
             and forming is not None
-            and last is not None
-            and forming.open_time_ns > last + self.timeframe_ns
+            and expected is not None
+            and forming.open_time_ns > expected
         ):
-            self.gap = fetch = (last + self.timeframe_ns, forming.open_time_ns)
+            self.gap = fetch = (expected, forming.open_time_ns)
         return out, fetch
+
+    def _expected_open(self) -> int | None:
+        """Open time of the next candle to publish: after the last one, and after the
+        ranges already fetched over REST (a hole the venue returned is not asked again)."""
+        last = self.last_open_ns
+        return None if last is None else max(last + self.timeframe_ns, self._fetched_to)
 
     def _release(self, out: list[Message], now_ns: int) -> tuple[int, int] | None:
         """Accept held candles in order until one opens a new gap."""
@@ -262,7 +324,8 @@ class CandleFeed:
             self.candles_rejected += 1
             return None
         tf = self.timeframe_ns
-        start = last + tf if last is not None and t > last + tf else None
+        expected = self._expected_open()
+        start = expected if expected is not None and t > expected else None
         if not trusted:
             self.gap = (t if start is None else start, until_ns or t + tf)
             return self.gap
@@ -297,3 +360,47 @@ class CandleFeed:
             else:
                 out.append(health)
         return FeedStep(out, fetch)
+
+
+def candles_state(symbol: str, timeframe_ns: int, candles: Iterable[Candle]) -> dict[str, Any]:
+    """Closed candles in the snapshot's compact form (JSON-ready).
+
+    ``{"symbol", "timeframe_ns", "candles": [[open_time_ns, open, high, low, close,
+    volume], ...]}``, prices and volume as their exact ``Decimal`` strings; the close time
+    is the open time plus the timeframe.
+    """
+    rows = [
+        [c.open_time_ns, str(c.open), str(c.high), str(c.low), str(c.close), str(c.volume)]
+        for c in candles
+    ]
+    return {"symbol": symbol, "timeframe_ns": timeframe_ns, "candles": rows}
+
+
+def candles_from_state(state: Any, *, symbol: str, timeframe_ns: int) -> list[Candle]:
+    """The candles of a :func:`candles_state` value, or ``[]`` when it is another symbol's
+    or timeframe's.
+
+    Raises:
+        ValueError: ``state`` is not in that form (a bad row, type or number).
+    """
+    if not isinstance(state, dict) or not isinstance(state.get("candles"), list):
+        raise ValueError("not a candles state")
+    if state.get("symbol") != symbol or state.get("timeframe_ns") != timeframe_ns:
+        return []
+    num = Decimal
+    try:  # Candle checks every type (InvalidFieldError is a TypeError)
+        return [
+            Candle(
+                symbol=symbol,
+                open_time_ns=t,
+                close_time_ns=t + timeframe_ns,
+                open=num(o),
+                high=num(h),
+                low=num(lo),
+                close=num(c),
+                volume=num(v),
+            )
+            for t, o, h, lo, c, v in state["candles"]
+        ]
+    except (TypeError, ValueError, InvalidOperation) as exc:
+        raise ValueError(f"bad candle row: {exc}") from exc

@@ -1,13 +1,22 @@
 """SymbolFeedActor: the shell that runs one symbol's :class:`CandleFeed` and its REST calls.
 
 Runs on its own actor thread. It owns a :class:`~exchange.delta.DeltaRestClient` (one per
-actor: the client is confined to one thread), loads history right after start and fetches
-gaps when the logic asks; both block this actor's thread for the duration of the call, while
-frames wait in its mailbox. A failed call is retried after ``retry_ns`` (runtime clock); the
-feed stays unsynced meanwhile. Candles, history and health are published with key = symbol.
-Restarted consumers ask for the kept history with :class:`~messages.FetchCandles` and get a
-:class:`~messages.FetchCandlesReply` at once (empty, with an error, before history is loaded:
-they then get the published :class:`~messages.CandleHistoryLoaded`).
+actor: the client is confined to one thread; built at the first call, not in ``on_start``),
+loads history right after start and fetches gaps when the logic asks; both block this
+actor's thread for the duration of the call, while frames wait in its mailbox. A failed call
+is retried after ``retry_ns`` (runtime clock); the feed stays unsynced meanwhile. Candles,
+history and health are published with key = symbol. Restarted consumers ask for the kept
+history with :class:`~messages.FetchCandles` and get a :class:`~messages.FetchCandlesReply`
+at once (empty, with an error, before history is loaded: they then get the published
+:class:`~messages.CandleHistoryLoaded`).
+
+Warm restart: the actor is durable (market-derived state, committed lazily). Its snapshot is
+the kept closed candles in a compact form (:func:`~actors.market._feed.candles_state`),
+committed once per change of the kept candles (a history, a closed candle), never per
+frame. On start it restores them; if they are recent (the newest within ``keep`` candles of
+now) and of its symbol and timeframe, they are its history and only the candles missing
+since are fetched (:meth:`CandleFeed.on_kept`); otherwise it loads the full REST history.
+Without a storage writer in the tree it always starts cold.
 """
 
 from __future__ import annotations
@@ -16,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+import orjson
 
-from actors._actor import Actor
 from actors._clock import WallClock
+from actors._durable import DurableActor
 from actors.market._common import HEALTH_DUE, TICK, HealthDue, Tick
-from actors.market._feed import CandleFeed, FeedStep
+from actors.market._feed import CandleFeed, FeedStep, candles_from_state, candles_state
 from exchange.delta import DeltaRestClient, ExchangeError
 from messages import (
     Candle,
@@ -54,7 +64,7 @@ class RetryBackfill:
 RestFactory = Callable[[], DeltaRestClient]
 
 
-class SymbolFeedActor(Actor):
+class SymbolFeedActor(DurableActor):
     """Shell of :class:`CandleFeed` (see the module docstring).
 
     Args:
@@ -68,6 +78,9 @@ class SymbolFeedActor(Actor):
         tick_ns: Period of the staleness check.
         health_ns: Period of the FeedHealth publication.
     """
+
+    market_state = True
+    state_schema = 1
 
     def __init__(
         self,
@@ -93,14 +106,51 @@ class SymbolFeedActor(Actor):
         self.retry_ns = retry_ns
         self.tick_ns = tick_ns
         self.health_ns = health_ns
+        self.rest_calls = 0
+        self.rest_candles = 0
+        self._kept: list[Candle] = []
+        self._saved_last: int | None = None  # newest open time in the stored snapshot
 
     def on_start(self) -> None:
-        """Open the REST client, subscribe to reconnects, queue the history load."""
-        self.rest = self._make_rest()
+        """Subscribe to reconnects, arm the timers, restore the kept candles."""
         self.context.subscribe(StreamConnected)
         self.context.schedule_repeating(self.tick_ns, TICK)
         self.context.schedule_repeating(self.health_ns, HEALTH_DUE)
-        self.context.send(self.context.actor_id, LoadHistory())
+        self.restore()
+
+    def on_restored(self) -> None:
+        """Start from the kept candles if they are recent, else queue the REST history load."""
+        kept, self._kept = self._kept, []
+        step = self.feed.on_kept(kept, self.context.now_ns()) if kept else None
+        if step is None:
+            if kept:
+                self.context.log.info(
+                    "%s: kept candles are too old; loading the history", self.context.actor_id
+                )
+            self.context.send(self.context.actor_id, LoadHistory())
+            return
+        self.context.log.info(
+            "%s: warm start from %d kept candles", self.context.actor_id, len(kept)
+        )
+        self._carry_out(step)
+
+    def snapshot(self) -> bytes:
+        """The kept closed candles, compact (see the module docstring)."""
+        return orjson.dumps(candles_state(self.symbol, self.feed.timeframe_ns, self.feed.closed))
+
+    def load(self, state: bytes, schema: int) -> None:
+        """Keep the snapshot's candles for :meth:`on_restored`; a bad one means a cold start."""
+        try:
+            if schema != self.state_schema:
+                raise ValueError(f"schema {schema}, expected {self.state_schema}")
+            self._kept = candles_from_state(
+                orjson.loads(state), symbol=self.symbol, timeframe_ns=self.feed.timeframe_ns
+            )
+            self._saved_last = self._kept[-1].open_time_ns if self._kept else None
+        except ValueError as error:  # orjson.JSONDecodeError is a ValueError
+            self.context.log.warning(
+                "%s: snapshot ignored (%s); loading the history", self.context.actor_id, error
+            )
 
     def on_stop(self) -> None:
         """Close the REST client."""
@@ -155,9 +205,15 @@ class SymbolFeedActor(Actor):
         self.context.publish(self.feed.health(self.context.now_ns()), key=self.symbol)
 
     def describe(self) -> dict[str, object]:
-        """Health fields for the console."""
+        """Health fields, candles restored from the snapshot and REST use, for the console."""
         health = self.feed.health(self.context.now_ns())
-        return {k: getattr(health, k) for k in health.__dataclass_fields__}
+        fields = {k: getattr(health, k) for k in health.__dataclass_fields__}
+        fields.update(
+            restored_candles=self.feed.restored_candles,
+            rest_calls=self.rest_calls,
+            rest_candles=self.rest_candles,
+        )
+        return fields
 
     # -- internals -------------------------------------------------------------------------
 
@@ -165,6 +221,9 @@ class SymbolFeedActor(Actor):
         while True:
             for message in step.publish:
                 self.context.publish(message, key=self.symbol)
+            if self.feed.last_open_ns != self._saved_last:  # a history or a closed candle
+                self._saved_last = self.feed.last_open_ns
+                self.changed()
             if step.fetch is None:
                 return
             start_ns, end_ns = step.fetch
@@ -176,9 +235,11 @@ class SymbolFeedActor(Actor):
 
     def _fetch(self, start_ns: int, end_ns: int) -> tuple[Candle, ...] | None:
         """Closed candles with open time in ``[start_ns, end_ns)``; None after a failure."""
-        assert self.rest is not None
+        if self.rest is None:
+            self.rest = self._make_rest()
+        self.rest_calls += 1
         try:
-            return self.rest.get_candles(
+            candles = self.rest.get_candles(
                 self.symbol,
                 resolution=self.timeframe,
                 start_s=start_ns // _NS,
@@ -189,6 +250,8 @@ class SymbolFeedActor(Actor):
                 "%s: candles %d..%d failed: %s", self.context.actor_id, start_ns, end_ns, error
             )
             return None
+        self.rest_candles += len(candles)
+        return candles
 
 
 def rest_factory(base_url: str, settings: ExchangeSettings) -> RestFactory:

@@ -32,6 +32,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle on, a small reply waits for
+    # the client's delayed ACK (~40 ms on Linux).
+    disable_nagle_algorithm = True
     server: _Server
     server_version = "delta-sim"
     sys_version = ""

@@ -107,8 +107,10 @@ def batch_row(candles: list[Candle]) -> np.ndarray:
 
 
 def check_candles_and_indicators(market: Market, symbol: str) -> None:
-    """Every candle equals the simulator's; every IndicatorsUpdated equals a batch run over
-    the candles the indicators actor had seen (the latest history plus the closes since)."""
+    """Every candle equals the simulator's, and every candle the simulator has in that span
+    was published (a minute without trades has no candle on either side: not a gap); every
+    IndicatorsUpdated equals a batch run over the candles the indicators actor had seen (the
+    latest history plus the closes since)."""
     with market.sink.cond:
         items = list(market.sink.items)
     seen: list[Candle] = []
@@ -122,7 +124,6 @@ def check_candles_and_indicators(market: Market, symbol: str) -> None:
         elif isinstance(item, IndicatorsUpdated) and item.symbol == symbol:
             times = [c.open_time_ns for c in seen]
             assert times == sorted(set(times)), "candles in order, no duplicates"
-            assert all(b - a == 60 * 10**9 for a, b in itertools.pairwise(times)), "no gaps"
             got = np.array([item.ema_fast, item.ema_mid, item.ema_trend, item.rsi, item.atr])
             end = times.index(item.open_time_ns) + 1
             # A restarted indicators actor warms up from the feed's kept window, which may
@@ -137,7 +138,7 @@ def check_candles_and_indicators(market: Market, symbol: str) -> None:
         every.update((c.open_time_ns, c) for c in seen)
     assert checked, "indicators published"
     truth = sim_candles(market, symbol, min(every), max(every))
-    assert {t: truth.get(t) for t in every} == every
+    assert every == {t: c for t, c in truth.items() if t <= max(every)}, "the simulator's"
 
 
 def test_candles_indicators_and_correlation(market: Market) -> None:
