@@ -1,0 +1,325 @@
+"""The backtest loop: the live trading tree on the deterministic runtime, fed candle by candle.
+
+What runs is ``trading_tree`` itself (strategy, risk, execution, positions, hedges) with an
+:class:`~actors.trading.EngineGateway` around the simulator's matching engine, on a
+:class:`~actors.DeterministicRuntime` whose clock is the candles' time. What the live market
+subtree would publish is computed in batch, which the indicator package guarantees equal to
+streaming bit for bit: one ``IndicatorSet.run`` per symbol and one rolling correlation per
+pair.
+
+Per candle and symbol, the market moves through an intra-candle path, at a quarter of the
+candle apart: open, the extreme *against* the symbol's open position first (low for a long,
+high for a short; for no position the path of the candle's direction: low first when it
+rises), the other extreme, close. So when a candle touches both a position's stop and its
+target, the stop fills first (conservative). Each step trades at its price with a one-tick
+spread of deep liquidity, so a resting post-only buy fills only once a later price trades
+below it. Symbols with nothing open or resting get only the close step (their book is still
+fresh for a new entry). At each close the strategies get their ``IndicatorsUpdated`` (only
+from ``trade_from_ns`` on; earlier candles only warm the indicators up), the positions the
+correlations. Funding is exchanged every ``funding_interval_s`` at ``funding_rate_pct``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from actors import ChildSpec, DeterministicRuntime, Restart, SupervisorSpec, supervisor
+from actors._actor import Actor, Journaled
+from actors.backtest._data import SymbolCandles
+from actors.trading import (
+    GATEWAY_ID,
+    USER_ID,
+    ApplyFunding,
+    EngineGateway,
+    MarketStep,
+    product_of,
+    trading_tree,
+)
+from exchange.sim import MatchingEngine, SimProduct
+from indicators import IndicatorSet, rolling_correlation
+from indicators._values import OUTPUT_INDEX
+from messages import (
+    CorrelationUpdated,
+    HedgeClosed,
+    IndicatorsUpdated,
+    OrderFilled,
+    PositionClosed,
+    PositionOpened,
+    UnixNanos,
+)
+from messages.settings import TIMEFRAME_SECONDS, Settings
+
+__all__ = ["BacktestRun", "run_backtest"]
+
+_NS = 1_000_000_000
+_FIELDS = (
+    "ema_fast",
+    "ema_mid",
+    "ema_slow",
+    "ema_trend",
+    "rsi",
+    "atr",
+    "adx",
+    "pivot_p",
+    "pivot_r1",
+    "pivot_r2",
+    "pivot_s1",
+    "pivot_s2",
+)
+_RECORDED = (PositionOpened, PositionClosed, HedgeClosed, OrderFilled)
+
+
+class _Recorder(Actor):
+    """Keeps the trading events the report needs, in order."""
+
+    def __init__(self, log: list[Any]) -> None:
+        self.log = log
+
+    def on_start(self) -> None:
+        for kind in _RECORDED:
+            self.context.subscribe(kind)
+
+    def receive(self, message: object) -> Any:
+        self.log.append(message.event if isinstance(message, Journaled) else message)
+
+
+@dataclass(slots=True)
+class BacktestRun:
+    """What a backtest produced (see ``actors.backtest._report`` for the metrics)."""
+
+    symbols: tuple[str, ...]
+    timeframe_ns: int
+    start_balance: Decimal
+    end_balance: Decimal
+    equity_ns: list[int] = field(default_factory=list)
+    equity: list[float] = field(default_factory=list)
+    exposed: list[bool] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    candles: int = 0
+
+
+def run_backtest(
+    settings: Settings,
+    candles: Mapping[str, SymbolCandles],
+    products: Sequence[SimProduct],
+    *,
+    trade_from_ns: int | None = None,
+    trade_to_ns: int | None = None,
+    funding_rate_pct: Decimal = Decimal("0.01"),
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestRun:
+    """Run the trading tree over ``candles`` (aligned on common open times).
+
+    Raises:
+        ValueError: the symbols share no candle time.
+    """
+    symbols = tuple(settings.bot.symbols)
+    tf_ns = TIMEFRAME_SECONDS[settings.bot.timeframe] * _NS
+    by_symbol = {p.symbol: p for p in products}
+    times, rows = _aligned(candles, symbols)
+    if trade_to_ns is not None:
+        keep = times < trade_to_ns
+        times, rows = times[keep], {s: r[keep] for s, r in rows.items()}
+    if len(times) == 0:
+        raise ValueError("backtest: the symbols' candles share no open time in the range")
+    indicators = {s: _indicator_rows(settings, candles[s], rows[s], tf_ns) for s in symbols}
+    closes = np.column_stack([candles[s].ohlcv[rows[s], 3] for s in symbols])
+    window = max(2, settings.hedge.correlation_window_days * 86_400 * _NS // tf_ns)
+    pairs = _correlations(closes, window)
+
+    balance = settings.sim.starting_balance
+    sims = [by_symbol[s] for s in symbols] + [p for p in products if p.symbol not in symbols]
+    engine = MatchingEngine(sims)
+    engine.add_account(USER_ID, balance)
+    log: list[Any] = []
+    start = int(times[0])
+    runtime = _start_tree(settings, sims, engine, log, start)
+    result = BacktestRun(
+        symbols=symbols, timeframe_ns=tf_ns, start_balance=balance, end_balance=balance
+    )
+    account = engine.accounts[USER_ID]
+    funding_ns = {s: by_symbol[s].funding_interval_s * _NS for s in symbols}
+    next_funding = {s: (start // funding_ns[s] + 1) * funding_ns[s] for s in symbols}
+    pids = {by_symbol[s].product_id: s for s in symbols}
+    total = len(times)
+    for i, t in enumerate(times.tolist()):
+        for j, symbol in enumerate(symbols):
+            _play_candle(runtime, engine, account, pids, by_symbol[symbol], candles[symbol],
+                         int(rows[symbol][i]), t, tf_ns)  # fmt: skip
+            close_ns = t + tf_ns
+            while next_funding[symbol] <= close_ns:
+                runtime.run_until(next_funding[symbol])
+                runtime.inject(GATEWAY_ID, ApplyFunding(symbol, funding_rate_pct))
+                runtime.run_until_idle()
+                next_funding[symbol] += funding_ns[symbol]
+            del j
+        close_ns = t + tf_ns
+        runtime.run_until(close_ns)
+        if trade_from_ns is None or t >= trade_from_ns:
+            _close_events(runtime, symbols, indicators, pairs, window, i, t, tf_ns, candles, rows)
+            result.candles += 1
+            wallet = account.wallet(engine.marks())
+            result.equity_ns.append(close_ns)
+            result.equity.append(float(wallet.balance + wallet.unrealized_pnl))
+            result.exposed.append(any(p.size for p in account.positions.values()))
+        if progress is not None:
+            progress(i + 1, total)
+    runtime.run_until_idle()
+    result.end_balance = account.balance
+    result.events = log
+    assert runtime.shutdown() == []
+    return result
+
+
+def _start_tree(
+    settings: Settings,
+    sims: Sequence[SimProduct],
+    engine: MatchingEngine,
+    log: list[Any],
+    start: int,
+) -> DeterministicRuntime:
+    """The trading tree over ``engine`` (which outlives a restarted gateway), plus a recorder."""
+    balance = settings.sim.starting_balance
+    gateway = ChildSpec(
+        actor_id=GATEWAY_ID,
+        factory=lambda: EngineGateway(products=sims, balance=balance, engine=engine),
+    )
+    tree = trading_tree(
+        settings, products={p.symbol: product_of(p) for p in sims}, gateway_spec=gateway
+    )
+    recorder = ChildSpec(actor_id="backtest-recorder", factory=lambda: _Recorder(log))
+    root = supervisor("root", SupervisorSpec(children=(recorder, tree)), restart=Restart.PERMANENT)
+    runtime = DeterministicRuntime(start_ns=start, seed=settings.sim.seed)
+    runtime.start_root(root)
+    runtime.run_until_idle()
+    return runtime
+
+
+def _aligned(
+    candles: Mapping[str, SymbolCandles], symbols: Sequence[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    common = candles[symbols[0]].open_ns
+    for s in symbols[1:]:
+        common = np.intersect1d(common, candles[s].open_ns)
+    rows = {s: np.searchsorted(candles[s].open_ns, common) for s in symbols}
+    return common, rows
+
+
+def _indicator_rows(
+    settings: Settings, data: SymbolCandles, rows: np.ndarray, tf_ns: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, valid masks, bars seen) per aligned candle, from one batch run over all."""
+    history = np.zeros(
+        len(data),
+        dtype=[
+            ("open_time_ns", "i8"),
+            ("open", "f8"),
+            ("high", "f8"),
+            ("low", "f8"),
+            ("close", "f8"),
+            ("volume", "f8"),
+        ],
+    )
+    history["open_time_ns"] = data.open_ns
+    for k, name in enumerate(("open", "high", "low", "close", "volume")):
+        history[name] = data.ohlcv[:, k]
+    series = IndicatorSet.from_settings(settings.strategy, candle_interval_ns=tf_ns).run(history)
+    return series.values[rows], series.valid_mask[rows], series.bars_seen[rows]
+
+
+def _correlations(closes: np.ndarray, window: int) -> dict[tuple[int, int], np.ndarray]:
+    n = closes.shape[1]
+    return {
+        (a, b): rolling_correlation(closes[:, a], closes[:, b], window)
+        for a in range(n)
+        for b in range(a + 1, n)
+    }
+
+
+def _play_candle(  # noqa: PLR0917 - one call site, all positional for speed
+    runtime: DeterministicRuntime,
+    engine: MatchingEngine,
+    account: Any,
+    pids: Mapping[int, str],
+    product: SimProduct,
+    data: SymbolCandles,
+    row: int,
+    open_ns: int,
+    tf_ns: int,
+) -> None:
+    o, h, low, c = data.prices[row]
+    symbol = product.symbol
+    held = sum(p.size for pid, p in account.positions.items() if pids.get(pid) == symbol)
+    busy = held != 0 or any(
+        pids.get(order.product_id) == symbol for order in account.open_orders.values()
+    )
+    if not busy:
+        path: tuple[Decimal, ...] = (c,)
+        offsets: tuple[int, ...] = (tf_ns - 1,)
+    else:
+        low_first = held > 0 or (held == 0 and c >= o)
+        path = (o, low, h, c) if low_first else (o, h, low, c)
+        offsets = (0, tf_ns // 4, tf_ns // 2, tf_ns - 1)
+    tick = product.tick_size
+    for price, offset in zip(path, offsets, strict=True):
+        runtime.run_until(open_ns + offset)
+        runtime.inject(
+            GATEWAY_ID, MarketStep(symbol, price=price, bid=price, ask=price + tick, volume=1)
+        )
+        runtime.run_until_idle()
+    del engine
+
+
+def _close_events(  # noqa: PLR0917
+    runtime: DeterministicRuntime,
+    symbols: Sequence[str],
+    indicators: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    pairs: Mapping[tuple[int, int], np.ndarray],
+    window: int,
+    i: int,
+    open_ns: int,
+    tf_ns: int,
+    candles: Mapping[str, SymbolCandles],
+    rows: Mapping[str, np.ndarray],
+) -> None:
+    close_ns = UnixNanos(open_ns + tf_ns)
+    n = len(symbols)
+    matrix = [[1.0] * n for _ in range(n)]
+    for (a, b), series in pairs.items():
+        value = float(series[i])
+        matrix[a][b] = matrix[b][a] = value
+    runtime.publish(
+        CorrelationUpdated(
+            ts_event=close_ns,
+            ts_init=close_ns,
+            symbols=tuple(symbols),
+            matrix=tuple(tuple(row) for row in matrix),
+            window=window,
+        ),
+        None,
+    )
+    for symbol in symbols:
+        values, masks, seen = indicators[symbol]
+        row = values[i]
+        mask = int(masks[i])
+        valid = tuple(name for name in _FIELDS if mask & (1 << OUTPUT_INDEX[name]))
+        close = candles[symbol].prices[int(rows[symbol][i])][3]
+        runtime.inject(
+            f"strategy:{symbol}",
+            IndicatorsUpdated(
+                ts_event=close_ns,
+                ts_init=close_ns,
+                symbol=symbol,
+                open_time_ns=UnixNanos(open_ns),
+                close=close,
+                valid=valid,
+                bars_seen=int(seen[i]),
+                **{name: float(row[OUTPUT_INDEX[name]]) for name in _FIELDS},
+            ),
+        )
+    runtime.run_until_idle()
