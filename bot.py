@@ -4,7 +4,8 @@
 ``--duration`` or the root supervisor giving up (exit status 1, so systemd restarts it).
 ``sim`` runs the Delta-compatible exchange simulator on its own. ``snapshot`` lists, shows,
 exports and restores the LMDB state (exit 1 with one line on stderr for a storage error).
-``backtest`` and ``console`` arrive with later work; until then each says so and exits 2.
+``console`` connects to a running bot's admin console (one command, or an interactive
+prompt). ``backtest`` arrives with later work; until then it says so and exits 2.
 
 Settings come from settings.toml, then ``BOT_<SECTION>__<KEY>`` environment variables, then
 ``--set section.key=value`` and the dedicated flags (highest). Only this module configures
@@ -36,6 +37,7 @@ from actors import (
     ThreadedRuntime,
     WallClock,
 )
+from actors.ops import SystemdNotifier
 from actors.tree import Venue, build_tree
 from messages import Product
 from messages.settings import Secret, Settings, SettingsError, load_settings
@@ -48,7 +50,7 @@ EXIT_USAGE = 2
 _NS = 1_000_000_000
 _MS = 1_000_000
 _SUBCOMMANDS = ("run", "backtest", "console", "snapshot", "sim")
-_LATER = ("backtest", "console")
+_LATER = ("backtest",)
 _DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.toml"
 
 
@@ -119,14 +121,48 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write where the simulator listens to FILE, for `bot.py run --venue FILE`",
     )
-    for name, text in (
-        ("backtest", "replay candles through the trading logic"),
-        ("console", "connect to a running bot's admin console"),
-    ):
+    for name, text in (("backtest", "replay candles through the trading logic"),):
         later = sub.add_parser(name, parents=[common], help=f"{text} (not available yet)")
         later.add_argument("rest", nargs=argparse.REMAINDER)
+    add_console_parser(sub, common)
     add_snapshot_parser(sub, common)
     return parser
+
+
+def add_console_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``console [--host H --port P] [--token-file F] [--json] [COMMAND ...]``."""
+    console = sub.add_parser(
+        "console", parents=[common], help="connect to a running bot's admin console"
+    )
+    console.add_argument("--host", default=None, help="console address (default: console.host)")
+    console.add_argument(
+        "--port", type=int, default=None, help="console port (default: console.port)"
+    )
+    console.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="read the token here (default: BOT_CONSOLE_TOKEN, else STATE/console.token)",
+    )
+    console.add_argument("--json", action="store_true", help="print one JSON document")
+    console.add_argument(
+        "words", nargs="*", metavar="COMMAND", help="run this one command (default: a prompt)"
+    )
+
+
+def command_console(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one console command, or the interactive prompt, against a running bot."""
+    from actors.console import run_client
+
+    return run_client(
+        host=args.host or settings.console.host,
+        port=settings.console.port if args.port is None else args.port,
+        state_dir=Path(settings.storage.state_dir),
+        token_file=args.token_file,
+        command=args.words,
+        as_json=args.json,
+    )
 
 
 def add_snapshot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -280,6 +316,7 @@ def run_tree(
     *,
     duration_s: float | None,
     stop: threading.Event,
+    notifier: SystemdNotifier | None = None,
 ) -> int:
     """Start ``root``, wait for a stop request, the duration or root failure; return exit code.
 
@@ -292,12 +329,16 @@ def run_tree(
         log.critical("could not start: %s", error)
         runtime.shutdown()
         return EXIT_FAILED
+    if notifier is not None:
+        notifier.ready()  # the root supervisor answered: the tree is up
     deadline = None if duration_s is None else time.monotonic() + duration_s
     while not stop.is_set():
         remaining = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
         if remaining <= 0 or runtime.wait(remaining):
             break
     failed = runtime.root_failure is not None
+    if notifier is not None:
+        notifier.stopping()
     alive = runtime.shutdown()
     if failed:
         log.critical("stopped: root supervisor gave up: %s", runtime.root_failure)
@@ -431,8 +472,17 @@ def run_with_state(
         settings.health.report_interval_s,
     )
     log.info("state: journal seq %d, %s", store.last_seq(), store.data_file)
-    tree = build_tree(settings, clock_speed=speed, venue=venue, store=store)
-    code = run_tree(runtime, tree, duration_s=args.duration, stop=stop)
+    from actors.console import ThreadedView
+
+    view = ThreadedView(runtime)
+    notifier = SystemdNotifier.from_env()
+    tree = build_tree(
+        settings, clock_speed=speed, venue=venue, store=store, view=view, notifier=notifier
+    )
+    try:
+        code = run_tree(runtime, tree, duration_s=args.duration, stop=stop, notifier=notifier)
+    finally:
+        view.close()
     log.info("stopped with exit status %d", code)
     return code
 
@@ -503,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_sim(args, settings)
     if args.command == "snapshot":
         return command_snapshot(args, settings)
+    if args.command == "console":
+        return command_console(args, settings)
     return command_run(args, settings)
 
 

@@ -180,6 +180,15 @@ class Journaled:
     event: object
 
 
+@dataclass(frozen=True, slots=True)
+class Describe:
+    """Console to any actor, by ask: reply with :meth:`Actor.describe`.
+
+    Asked rather than read from another thread, so the summary is built in the actor's own
+    thread (never racing its handlers) and a stuck actor shows up as an ask timeout.
+    """
+
+
 class Actor:
     """Base class of every actor: override ``on_start``, ``on_stop`` and ``on_<message>``.
 
@@ -228,6 +237,10 @@ class Actor:
         """
         if command.actor_id == self.context.actor_id:
             raise ActorKilled(f"{self.context.actor_id}: killed by command {command.command_id}")
+
+    def on_describe(self, _: Describe) -> dict[str, object]:
+        """Answer the console's :class:`Describe` ask with :meth:`describe`."""
+        return self.describe()
 
     def on_unhandled(self, message: object) -> None:
         """Log a message no handler takes, as a WARNING naming the actor (never silent)."""

@@ -1,7 +1,9 @@
 """The application's actor tree: which subtrees run, in what order, under which supervisors.
 
     root (one_for_one)
-    |- ops       health reporter, trade logger (restart backoff from [supervision])
+    |- ops       health reporter (+ STATE/health.json), trade logger, metrics, HTTP
+    |            /healthz and /metrics, systemd notifier, admin console (restart backoff)
+    |- storage   the LMDB writer                                           (with a store)
     |- market    books, feeds, indicators, correlation, the public stream  (with a venue)
     `- trading   risk, execution, strategies, the order gateway; positions and hedges
                  as dynamic children                                      (with a venue)
@@ -15,12 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from actors._specs import Backoff, ChildSpec, Strategy, SupervisorSpec
 from actors._supervisor import Supervisor
 from messages import Product
 from messages.settings import Secret, Settings
 from storage import Store
+
+if TYPE_CHECKING:
+    from actors.console import RuntimeView
+    from actors.ops import SystemdNotifier
 
 __all__ = ["Venue", "build_tree"]
 
@@ -55,6 +63,8 @@ def build_tree(
     clock_speed: float = 1.0,
     venue: Venue | None = None,
     store: Store | None = None,
+    view: RuntimeView | None = None,
+    notifier: SystemdNotifier | None = None,
 ) -> ChildSpec:
     """Return the root supervisor's spec for these settings.
 
@@ -65,23 +75,40 @@ def build_tree(
         venue: the exchange to trade on; ``None`` runs the operations subtree only.
         store: the open state store; its writer starts before the market and trading
             subtrees (which restore from it) and stops after them. ``None``: in memory.
+        view: the runtime as the admin console sees it; the console runs (under ops) when
+            this is given and ``console.enabled``.
+        notifier: systemd notifications (STATUS, WATCHDOG) from the ops subtree, if enabled.
     """
+
     from actors._health import HealthReporter
     from actors._trade_log import TradeLogger
+    from actors.ops import OpsBoard, ops_specs
 
     sup = settings.supervision
     shutdown_ns = sup.shutdown_timeout_ms * _MS
     health = ChildSpec(
         actor_id="health",
         factory=lambda: HealthReporter(
-            interval_ns=int(settings.health.report_interval_s * _NS * clock_speed)
+            interval_ns=int(settings.health.report_interval_s * _NS * clock_speed),
+            state_dir=Path(settings.storage.state_dir) if store is not None else None,
         ),
         shutdown_timeout_ns=shutdown_ns,
     )
+    board = OpsBoard()
+    ops_children: tuple[ChildSpec, ...] = (
+        health,
+        ChildSpec(actor_id="trades", factory=TradeLogger),
+        *ops_specs(settings, clock_speed=clock_speed, board=board, notifier=notifier),
+    )
+    if view is not None and settings.console.enabled:
+        from actors.console import console_spec
+
+        state_dir = Path(settings.storage.state_dir)
+        ops_children += (console_spec(settings, view=view, store=store, state_dir=state_dir),)
     ops = _supervisor(
         "ops",
         settings,
-        (health, ChildSpec(actor_id="trades", factory=TradeLogger)),
+        ops_children,
         backoff=Backoff(
             initial_ns=sup.backoff_initial_ms * _MS,
             max_ns=sup.backoff_max_ms * _MS,

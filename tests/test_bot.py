@@ -67,7 +67,7 @@ def test_explicit_run_subcommand_is_the_default() -> None:
     assert bot.parse_args(["run", "--duration", "1"]).duration == 1.0
 
 
-@pytest.mark.parametrize("command", ["backtest", "console"])
+@pytest.mark.parametrize("command", ["backtest"])
 def test_later_subcommands_say_not_available_and_exit_2(command: str, tmp_path: Path) -> None:
     result = _bot(command, cwd=tmp_path, timeout=30)
     assert result.returncode == 2

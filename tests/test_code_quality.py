@@ -24,6 +24,9 @@ STRICT = [
     "actors/_durable.py",
     "actors/_state.py",
     "actors/_storage_writer.py",
+    "actors/_health.py",
+    "actors/ops",
+    "actors/console",
 ]
 
 

@@ -43,6 +43,7 @@ SETS = (
     "strategy.rsi_short_min=0",
     "strategy.pivot_buffer_pct=0",
     "console.enabled=false",
+    "health.http_port=0",
 )
 USER = 1
 

@@ -194,7 +194,7 @@ def _start_tree(
     )
     recorder = ChildSpec(actor_id="backtest-recorder", factory=lambda: _Recorder(log))
     root = supervisor("root", SupervisorSpec(children=(recorder, tree)), restart=Restart.PERMANENT)
-    runtime = DeterministicRuntime(start_ns=start, seed=settings.sim.seed)
+    runtime = DeterministicRuntime(start_ns=start, seed=settings.sim.seed, trace=False)
     runtime.start_root(root)
     runtime.run_until_idle()
     return runtime

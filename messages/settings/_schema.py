@@ -250,7 +250,7 @@ class ConsoleSettings:
     """Telnet admin console: token-protected, read-only unless allow_control."""
 
     enabled: bool = _key(True, "flag",
-        doc="Run the admin console (it also needs BOT_CONSOLE_TOKEN at start)")
+        doc="Run the admin console; its token is BOT_CONSOLE_TOKEN, else STATE/console.token")
     host: str = _key("127.0.0.1", "host", **_HOST,
         doc="Listen address; a non-loopback address needs allow_remote = true")
     port: int = _key(8023, "TCP port", ge=0, le=65535,
@@ -265,6 +265,8 @@ class ConsoleSettings:
         doc="Concurrent console sessions")
     max_line_bytes: int = _key(4096, "bytes", ge=64, le=1048576,
         doc="Longest input line; a longer one closes the session")
+    idle_timeout_s: int = _key(900, "s", ge=1, le=86400,
+        doc="A session that sends nothing for this long is closed, freeing its slot")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
