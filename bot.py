@@ -5,7 +5,7 @@
 ``sim`` runs the Delta-compatible exchange simulator on its own. ``snapshot`` lists, shows,
 exports and restores the LMDB state (exit 1 with one line on stderr for a storage error).
 ``console`` connects to a running bot's admin console (one command, or an interactive
-prompt). ``backtest`` arrives with later work; until then it says so and exits 2.
+prompt), ``backtest`` replays candles through the trading tree (docs/backtest.md).
 
 Settings come from settings.toml, then ``BOT_<SECTION>__<KEY>`` environment variables, then
 ``--set section.key=value`` and the dedicated flags (highest). Only this module configures
@@ -50,7 +50,6 @@ EXIT_USAGE = 2
 _NS = 1_000_000_000
 _MS = 1_000_000
 _SUBCOMMANDS = ("run", "backtest", "console", "snapshot", "sim")
-_LATER = ("backtest",)
 _DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.toml"
 
 
@@ -121,9 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write where the simulator listens to FILE, for `bot.py run --venue FILE`",
     )
-    for name, text in (("backtest", "replay candles through the trading logic"),):
-        later = sub.add_parser(name, parents=[common], help=f"{text} (not available yet)")
-        later.add_argument("rest", nargs=argparse.REMAINDER)
+    from actors.backtest._cli import add_arguments
+
+    backtest = sub.add_parser(
+        "backtest", parents=[common], help="replay candles through the trading tree, report"
+    )
+    add_arguments(backtest)
     add_console_parser(sub, common)
     add_snapshot_parser(sub, common)
     return parser
@@ -537,13 +539,6 @@ def command_snapshot(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command in _LATER:
-        print(
-            f"bot.py {args.command}: not available yet (arrives with a later release); "
-            "`python bot.py run` works today.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     try:
         settings = load(args)
     except SettingsError as error:
@@ -555,6 +550,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_snapshot(args, settings)
     if args.command == "console":
         return command_console(args, settings)
+    if args.command == "backtest":
+        from actors.backtest._cli import command_backtest
+
+        configure_logging(settings, Path(settings.storage.state_dir))
+        return command_backtest(args, settings)
     return command_run(args, settings)
 
 

@@ -67,11 +67,36 @@ def test_explicit_run_subcommand_is_the_default() -> None:
     assert bot.parse_args(["run", "--duration", "1"]).duration == 1.0
 
 
-@pytest.mark.parametrize("command", ["backtest"])
-def test_later_subcommands_say_not_available_and_exit_2(command: str, tmp_path: Path) -> None:
-    result = _bot(command, cwd=tmp_path, timeout=30)
-    assert result.returncode == 2
-    assert "not available yet" in result.stderr
+def test_backtest_on_the_generator_writes_metrics_json_and_chart(tmp_path: Path) -> None:
+    report, chart = tmp_path / "bt.json", tmp_path / "bt.svg"
+    args = ("backtest", "--candles", "700", "--json", str(report), "--plot", str(chart))
+    first = _bot(*args, cwd=tmp_path, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "total_return_pct" in first.stdout and "trade_hash" in first.stdout
+    doc = orjson.loads(report.read_bytes())
+    assert {"metrics", "trades", "equity"} <= set(doc) and len(doc["equity"]) == 400
+    assert chart.read_text().startswith("<svg")
+    again = _bot(*args, cwd=tmp_path, timeout=120)
+    assert (
+        orjson.loads(report.read_bytes())["metrics"]["trade_hash"] == doc["metrics"]["trade_hash"]
+    )
+    assert again.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--from", "31/01/2024"), "--from: expected a UTC date like 2024-01-31"),
+        (("--timeframe", "7m"), "--timeframe: expected one of"),
+        (("--symbols", "DOGEUSD"), "--symbols: no product DOGEUSD"),
+        (("--data", "no-such-dir"), "--data no-such-dir: no such directory"),
+    ],
+)
+def test_backtest_bad_arguments_name_the_flag(
+    flags: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    result = _bot("backtest", *flags, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
 def test_invalid_settings_name_every_problem_and_exit_2(tmp_path: Path) -> None:

@@ -122,15 +122,15 @@ def run_backtest(
     tf_ns = TIMEFRAME_SECONDS[settings.bot.timeframe] * _NS
     by_symbol = {p.symbol: p for p in products}
     times, rows = _aligned(candles, symbols)
-    if trade_to_ns is not None:
-        keep = times < trade_to_ns
-        times, rows = times[keep], {s: r[keep] for s, r in rows.items()}
-    if len(times) == 0:
-        raise ValueError("backtest: the symbols' candles share no open time in the range")
+    # Indicators and correlations see every candle (the warm-up); the loop only the traded ones.
     indicators = {s: _indicator_rows(settings, candles[s], rows[s], tf_ns) for s in symbols}
     closes = np.column_stack([candles[s].ohlcv[rows[s], 3] for s in symbols])
     window = max(2, settings.hedge.correlation_window_days * 86_400 * _NS // tf_ns)
     pairs = _correlations(closes, window)
+    traded = _traded(times, trade_from_ns, trade_to_ns)
+    times, rows = times[traded], {s: r[traded] for s, r in rows.items()}
+    indicators = {s: tuple(a[traded] for a in v) for s, v in indicators.items()}  # type: ignore[misc]
+    pairs = {k: v[traded] for k, v in pairs.items()}
 
     balance = settings.sim.starting_balance
     sims = [by_symbol[s] for s in symbols] + [p for p in products if p.symbol not in symbols]
@@ -160,13 +160,12 @@ def run_backtest(
             del j
         close_ns = t + tf_ns
         runtime.run_until(close_ns)
-        if trade_from_ns is None or t >= trade_from_ns:
-            _close_events(runtime, symbols, indicators, pairs, window, i, t, tf_ns, candles, rows)
-            result.candles += 1
-            wallet = account.wallet(engine.marks())
-            result.equity_ns.append(close_ns)
-            result.equity.append(float(wallet.balance + wallet.unrealized_pnl))
-            result.exposed.append(any(p.size for p in account.positions.values()))
+        _close_events(runtime, symbols, indicators, pairs, window, i, t, tf_ns, candles, rows)
+        result.candles += 1
+        wallet = account.wallet(engine.marks())
+        result.equity_ns.append(close_ns)
+        result.equity.append(float(wallet.balance + wallet.unrealized_pnl))
+        result.exposed.append(any(p.size for p in account.positions.values()))
         if progress is not None:
             progress(i + 1, total)
     runtime.run_until_idle()
@@ -198,6 +197,18 @@ def _start_tree(
     runtime.start_root(root)
     runtime.run_until_idle()
     return runtime
+
+
+def _traded(times: np.ndarray, start_ns: int | None, end_ns: int | None) -> np.ndarray:
+    """Indices of the candle times in ``[start_ns, end_ns)``; ValueError when none."""
+    keep = np.ones(len(times), dtype=bool)
+    if start_ns is not None:
+        keep &= times >= start_ns
+    if end_ns is not None:
+        keep &= times < end_ns
+    if not keep.any():
+        raise ValueError("no candle of all the symbols falls in the traded range")
+    return np.flatnonzero(keep)
 
 
 def _aligned(
