@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from actors.market._columns import columns_from_state
 from messages import (
     Candle,
     CandleClosed,
@@ -377,12 +378,15 @@ def candles_state(symbol: str, timeframe_ns: int, candles: Iterable[Candle]) -> 
 
 
 def candles_from_state(state: Any, *, symbol: str, timeframe_ns: int) -> list[Candle]:
-    """The candles of a :func:`candles_state` value, or ``[]`` when it is another symbol's
+    """The candles of a :func:`candles_state` value (or of the feed's columnar form,
+    :func:`~actors.market._columns.columns_state`), or ``[]`` when it is another symbol's
     or timeframe's.
 
     Raises:
         ValueError: ``state`` is not in that form (a bad row, type or number).
     """
+    if isinstance(state, dict) and "open_time_ns" in state:  # the columnar form (schema 2)
+        return columns_from_state(state, symbol=symbol, timeframe_ns=timeframe_ns)[0]
     if not isinstance(state, dict) or not isinstance(state.get("candles"), list):
         raise ValueError("not a candles state")
     if state.get("symbol") != symbol or state.get("timeframe_ns") != timeframe_ns:

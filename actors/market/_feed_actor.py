@@ -11,11 +11,14 @@ at once (empty, with an error, before history is loaded: they then get the publi
 :class:`~messages.CandleHistoryLoaded`).
 
 Warm restart: the actor is durable (market-derived state, committed lazily). Its snapshot is
-the kept closed candles in a compact form (:func:`~actors.market._feed.candles_state`),
-committed once per change of the kept candles (a history, a closed candle), never per
-frame. On start it restores them; if they are recent (the newest within ``keep`` candles of
-now) and of its symbol and timeframe, they are its history and only the candles missing
-since are fetched (:meth:`CandleFeed.on_kept`); otherwise it loads the full REST history.
+the kept closed candles in columns (:func:`~actors.market._columns.columns_state`: exact
+strings and float64; schema 1, the row form, is still read), committed once per change of
+the kept candles (a history, a closed candle), never per frame, and never while a restore
+waits for its first live frame. The float columns go with a published history
+(:func:`~actors.market._columns.share_floats`), so its consumers convert nothing. On
+start it restores them; if they are recent (the newest within ``keep`` candles of now)
+and of its symbol and timeframe, they are its history and only the candles missing since
+are fetched (:meth:`CandleFeed.on_kept`); otherwise it loads the full REST history.
 Without a storage writer in the tree it always starts cold.
 """
 
@@ -29,11 +32,13 @@ import orjson
 
 from actors._clock import WallClock
 from actors._durable import DurableActor
+from actors.market._columns import RowCache, columns_from_state, columns_state, share_floats
 from actors.market._common import HEALTH_DUE, TICK, HealthDue, Tick
-from actors.market._feed import CandleFeed, FeedStep, candles_from_state, candles_state
+from actors.market._feed import CandleFeed, FeedStep, candles_from_state
 from exchange.delta import DeltaRestClient, ExchangeError
 from messages import (
     Candle,
+    CandleHistoryLoaded,
     CandleUpdated,
     FetchCandles,
     FetchCandlesReply,
@@ -80,7 +85,8 @@ class SymbolFeedActor(DurableActor):
     """
 
     market_state = True
-    state_schema = 1
+    state_schema = 2
+    """2: the columnar form (``_columns.columns_state``); 1, the row form, is still read."""
 
     def __init__(
         self,
@@ -109,6 +115,7 @@ class SymbolFeedActor(DurableActor):
         self.rest_calls = 0
         self.rest_candles = 0
         self._kept: list[Candle] = []
+        self._rows = RowCache()  # the kept candles' strings and floats, once per candle
         self._saved_last: int | None = None  # newest open time in the stored snapshot
 
     def on_start(self) -> None:
@@ -135,17 +142,26 @@ class SymbolFeedActor(DurableActor):
         self._carry_out(step)
 
     def snapshot(self) -> bytes:
-        """The kept closed candles, compact (see the module docstring)."""
-        return orjson.dumps(candles_state(self.symbol, self.feed.timeframe_ns, self.feed.closed))
+        """The kept closed candles, columnar (see the module docstring)."""
+        return orjson.dumps(
+            columns_state(self.symbol, self.feed.timeframe_ns, self.feed.closed, self._rows)
+        )
 
     def load(self, state: bytes, schema: int) -> None:
         """Keep the snapshot's candles for :meth:`on_restored`; a bad one means a cold start."""
         try:
-            if schema != self.state_schema:
+            tf = self.feed.timeframe_ns
+            if schema == self.state_schema:
+                self._kept, strs, floats = columns_from_state(
+                    orjson.loads(state), symbol=self.symbol, timeframe_ns=tf
+                )
+                self._rows.put(self._kept, strs, floats)
+            elif schema == 1:
+                self._kept = candles_from_state(
+                    orjson.loads(state), symbol=self.symbol, timeframe_ns=tf
+                )
+            else:
                 raise ValueError(f"schema {schema}, expected {self.state_schema}")
-            self._kept = candles_from_state(
-                orjson.loads(state), symbol=self.symbol, timeframe_ns=self.feed.timeframe_ns
-            )
             self._saved_last = self._kept[-1].open_time_ns if self._kept else None
         except ValueError as error:  # orjson.JSONDecodeError is a ValueError
             self.context.log.warning(
@@ -220,9 +236,14 @@ class SymbolFeedActor(DurableActor):
     def _carry_out(self, step: FeedStep) -> None:
         while True:
             for message in step.publish:
+                if type(message) is CandleHistoryLoaded:
+                    share_floats(message.candles, self._rows.floats(message.candles))
                 self.context.publish(message, key=self.symbol)
-            if self.feed.last_open_ns != self._saved_last:  # a history or a closed candle
-                self._saved_last = self.feed.last_open_ns
+            last = self.feed.last_open_ns
+            # A history or a closed candle; nothing kept yet (a restore waiting for its first
+            # live frame) leaves the stored snapshot alone.
+            if last is not None and last != self._saved_last:
+                self._saved_last = last
                 self.changed()
             if step.fetch is None:
                 return

@@ -2,11 +2,13 @@
 
 The logic owns an :class:`~indicators.IndicatorSet`. History (:class:`CandleHistoryLoaded`,
 or the feed's :class:`FetchCandlesReply` after a restart) resets it and warms it up in one
-numba call; then each :class:`CandleClosed` is one ``update``. An
-:class:`~messages.IndicatorsUpdated` is produced per candle only while the symbol's feed is
-healthy (its latest :class:`FeedHealth` says synced and not stale); state is updated
-regardless, so values are right again as soon as the feed is. Candles before the history,
-or not after the last one, are ignored (the history covers them).
+numba call, from the float columns the feed shared with the history when it did
+(:func:`~actors.market._columns.history_array`: no ``Decimal`` conversion); then each
+:class:`CandleClosed` is one ``update``. An :class:`~messages.IndicatorsUpdated` is
+produced per candle only while the symbol's feed is healthy (its latest
+:class:`FeedHealth` says synced and not stale); state is updated regardless, so values are
+right again as soon as the feed is. Candles before the history, or not after the last one,
+are ignored (the history covers them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import itertools
 from collections.abc import Callable, Sequence
 
 from actors._actor import Actor
+from actors.market._columns import history_array
 from actors.market._common import feed_id
 from indicators import IndicatorInputError, IndicatorSet, IndicatorValues
 from messages import (
@@ -71,7 +74,7 @@ class SymbolIndicators:
         if not candles:
             return None
         fresh = self._make_set()
-        values = fresh.warmup(candles)
+        values = fresh.warmup(history_array(candles))  # the feed's floats when it shared them
         self.set, self.last_open_ns = fresh, candles[-1].open_time_ns
         return self._result(candles[-1], values, now_ns)
 

@@ -20,6 +20,8 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import orjson
+
 from actors._actor import Actor
 from actors._clock import WallClock
 from actors.market._channel import DOORBELL, BookChannel
@@ -92,16 +94,67 @@ class StreamRouter:
 
 
 class _NotifyingStream(DeltaPublicStream):
-    """A public stream that reports each new connection before its first frame."""
+    """A public stream that reports each new connection before its first frame, and
+    subscribes the candles ahead of everything else (:func:`split_candles`)."""
 
     def __init__(self, *args: object, on_connected: Callable[[], None], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._on_connected = on_connected
+        self._deferred: list[str] = []
 
     def on_connect(self, send: Send) -> None:
-        """Subscribe as usual, then announce the connection (stream thread)."""
-        super().on_connect(send)
+        """Subscribe (the candles first), then announce the connection (stream thread)."""
+        self._deferred = []
+
+        def first_candles(text: str) -> None:
+            now, later = split_candles(text)
+            send(now)
+            self._deferred += later
+
+        super().on_connect(first_candles)
         self._on_connected()
+
+    def on_frame(self, frame: bytes, send: Send) -> None:
+        """The first frame after the candles' subscription (its reply): subscribe the rest."""
+        if self._deferred:
+            self._send_deferred(send)
+        super().on_frame(frame, send)
+
+    def on_tick(self, send: Send) -> None:
+        """Subscribe the rest if no frame came within a poll (about 100 ms)."""
+        if self._deferred:
+            self._send_deferred(send)
+        super().on_tick(send)
+
+    def _send_deferred(self, send: Send) -> None:
+        deferred, self._deferred = self._deferred, []
+        for text in deferred:
+            send(text)
+
+
+def split_candles(text: str) -> tuple[str, list[str]]:
+    """``text`` to send now, and what to send after the first frame that answers it.
+
+    A subscription holding candlestick channels and others becomes the candlesticks now,
+    the others after. The venue answers a subscription with every channel's snapshot once
+    it has built them all (on the simulator the tickers' alone take several milliseconds)
+    and handles the next one first; the feeds need only the forming candle to publish their
+    history, which is all a restart waits for. Anything else is sent as it is.
+    """
+    try:
+        frame = orjson.loads(text)
+        channels = frame["payload"]["channels"] if frame["type"] == "subscribe" else []
+        candles = [c for c in channels if str(c["name"]).startswith("candlestick_")]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        candles = []
+    if not candles or len(candles) == len(channels):
+        return text, []
+    others = [c for c in channels if c not in candles]
+    now, later = (
+        orjson.dumps({"type": "subscribe", "payload": {"channels": part}}).decode()
+        for part in (candles, others)
+    )
+    return now, [later]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +193,8 @@ class PublicStreamActor(Actor):
         self._connections = itertools.count(1)
 
     def subscriptions(self) -> Sequence[Channel]:
-        """The channels subscribed: books, trades and candles of every symbol."""
+        """The channels subscribed: books, trades and candles of every symbol (the candles
+        are sent as a subscription of their own, first: :func:`split_candles`)."""
         wanted = ("ob_updates", "trades", "ticker", "mark_price", "funding_rate")
         channels = public_channels(tuple(self.channels), compact=True, candles=(self.timeframe,))
         return tuple(c for c in channels if c[0] in wanted or c[0].startswith("candlestick_"))

@@ -14,6 +14,7 @@ restart of seconds does on the venue). Timed from opening the store to the first
 set is warm and its feed synced. Cold: an empty store, so every feed fetches 1,400 candles
 over REST and the indicators warm up on them. Warm: the store the cold run left; the feeds
 restore their candles from the snapshot and fetch only what is missing (usually nothing).
+Both runs measure the same thing, the same way: the same tree, store, simulator and "ready".
 Best (and median) of N cold-then-warm pairs; the goal of ``restart_cold_over_warm`` is at
 least 10. The parts that differ, outside the actors, for 3 symbols: the REST history
 against reading and decoding the snapshots (``history_*``, ratio
@@ -36,7 +37,7 @@ from actors import Actor, ChildSpec, Strategy, Supervisor, SupervisorSpec, Threa
 from actors._durable import STORAGE_ID
 from actors._storage_writer import StorageWriter
 from actors.market import MarketTiming, feed_id, market_tree, rest_factory
-from actors.market._feed import candles_from_state
+from actors.market._columns import RowCache, columns_from_state
 from exchange.sim import SimExchange, default_products
 from indicators import IndicatorSet, RollingCorrelation
 from messages import Candle, IndicatorsUpdated
@@ -166,10 +167,13 @@ def _history_parts(
 
     def restore() -> None:
         with Store.open(state, StorageSettings(map_size_mb=64)) as store:
-            for symbol in symbols:
+            for symbol in symbols:  # what SymbolFeedActor.load does
                 snap = store.get_snapshot(feed_id(symbol))
                 assert snap is not None
-                candles_from_state(orjson.loads(snap.state), symbol=symbol, timeframe_ns=tf)
+                kept, strs, floats = columns_from_state(
+                    orjson.loads(snap.state), symbol=symbol, timeframe_ns=tf
+                )
+                RowCache().put(kept, strs, floats)
 
     def make() -> IndicatorSet:
         return IndicatorSet.from_settings(settings.strategy, candle_interval_ns=tf)
