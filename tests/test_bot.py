@@ -15,6 +15,8 @@ import pytest
 
 import bot
 from actors import ChildSpec, SupervisorSpec, ThreadedRuntime, supervisor
+from messages.settings import Settings
+from storage import Store
 from tests.actors.harness import Recorder
 from tests.actors.probes import Crash, probe
 
@@ -218,3 +220,21 @@ def test_sim_subcommand_prints_its_urls_and_stops_after_the_duration(tmp_path: P
     output = result.stdout + result.stderr
     assert "http://127.0.0.1:" in output
     assert "ws://127.0.0.1:" in output
+
+
+def test_a_damaged_state_is_refused_before_anything_trades(tmp_path: Path) -> None:
+    """A truncated data file: the bot says what is wrong and how to restore, exit 1."""
+    state = tmp_path / "state"
+    with Store.open(state, Settings().storage) as store:
+        store.append([b"an event"])
+        store.backup()
+    data = state / "data.mdb"
+    data.write_bytes(data.read_bytes()[: 4096 * 3])
+    venue = tmp_path / "venue.json"
+    urls = {"rest_url": "http://127.0.0.1:9", "ws_url": "ws://127.0.0.1:9"}
+    doc = {**urls, "public_ws_url": "ws://127.0.0.1:9", "speed": 1.0, "clock_ns": 1, "wall_ns": 1}
+    venue.write_bytes(orjson.dumps(doc))
+    result = _bot("run", "--venue", str(venue), "--state", str(state), cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert "damaged" in result.stderr and "backup" in result.stderr, result.stderr
+    assert data.stat().st_size == 4096 * 3, "the damaged file is left as it was"
