@@ -97,7 +97,13 @@ def build_tree(
     board = OpsBoard()
     ops_children: tuple[ChildSpec, ...] = (
         health,
-        ChildSpec(actor_id="trades", factory=TradeLogger),
+        ChildSpec(
+            actor_id="trades",
+            factory=lambda: TradeLogger(
+                symbols=tuple(settings.bot.symbols),
+                summary_ns=int(settings.health.report_interval_s * _NS * clock_speed),
+            ),
+        ),
         *ops_specs(settings, clock_speed=clock_speed, board=board, notifier=notifier),
     )
     if view is not None and settings.console.enabled:

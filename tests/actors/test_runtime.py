@@ -395,6 +395,51 @@ def test_trade_logger_writes_one_line_per_event_with_net_pnl(
     assert "net 391.72 after 2 trades" in lines[-1]
 
 
+def test_trade_logger_candle_line_pnl_summary_and_table_at_stop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from decimal import Decimal
+
+    from actors._trade_log import TradeLogger
+    from messages import Candle, CandleClosed, PositionClosed, UnixNanos
+
+    rt = DeterministicRuntime(start_ns=START_NS)
+    spec = ChildSpec(
+        actor_id="trades",
+        factory=lambda: TradeLogger(symbols=("BTCUSD", "ETHUSD"), summary_ns=60 * SECOND),
+    )
+    rt.start_root(supervisor("root", SupervisorSpec(children=(spec,))))
+    ts = UnixNanos(START_NS)
+
+    def close(symbol: str, price: str) -> CandleClosed:
+        p = Decimal(price)
+        end = UnixNanos(START_NS + 60 * SECOND)
+        candle = Candle(symbol=symbol, open_time_ns=ts, close_time_ns=end,
+                        open=p, high=p, low=p, close=p, volume=Decimal(1))  # fmt: skip
+        return CandleClosed(ts_event=candle.close_time_ns, ts_init=ts, candle=candle,
+                            backfilled=False)  # fmt: skip
+
+    closed = PositionClosed(
+        ts_event=ts, ts_init=ts, position_id="p1", symbol="ETHUSD",
+        entry_price=Decimal("3500"), exit_price=Decimal("3400"),
+        realised_pnl=Decimal("-10"), fees=Decimal("1"), funding=Decimal("0"), reason="stop",
+    )  # fmt: skip
+    with caplog.at_level("INFO"):
+        rt.inject("trades", close("BTCUSD", "70000"))
+        rt.run_until_idle()
+        assert not [r for r in caplog.records if "candle" in r.getMessage()]  # waits for ETH
+        rt.inject("trades", close("ETHUSD", "3500"))
+        rt.inject("trades", closed)
+        rt.advance(60 * SECOND)
+        assert rt.shutdown() == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "actor.trades"]
+    assert any("closed: BTCUSD 70000  ETHUSD 3500" in line for line in lines)
+    assert any(line.startswith("pnl: 1 trades closed, net -11") for line in lines)
+    table = lines[-1].splitlines()
+    assert table[0] == "trades and PnL this run:" and "ETHUSD" in table[2]
+    assert table[-1].split()[0] == "total" and table[-1].split()[-1] == "-11"
+
+
 def test_backoff_restarts_of_two_children_both_happen() -> None:
     # Each child's scheduled restart stands on its own: a later plan must not cancel it.
     rec = Recorder()
