@@ -106,6 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
             help="stop gracefully after this many real seconds",
         )
     run.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        metavar="X",
+        help="simulator speed: bot.timeframe candles per real second (sim.speed)",
+    )
+    run.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="replay candle files from DIR instead of the generator (sim.data_dir)",
+    )
+    run.add_argument("--mode", choices=("sim", "paper", "live"), default=None, help="bot.mode")
+    run.add_argument(
+        "--testnet", action="store_true", default=None, help="exchange.testnet = true"
+    )  # fmt: skip
+    run.add_argument(
         "--venue",
         type=Path,
         default=None,
@@ -210,6 +228,12 @@ def load(args: argparse.Namespace) -> Settings:
         overrides.append(f"logging.format={args.log_format}")
     if args.log_level is not None:
         overrides.append(f"logging.level={args.log_level.upper()}")
+    for flag, key in (("speed", "sim.speed"), ("data", "sim.data_dir"), ("mode", "bot.mode")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    if getattr(args, "testnet", None):
+        overrides.append("exchange.testnet=true")
     return load_settings(path, environ=os.environ, overrides=overrides)
 
 
@@ -370,7 +394,7 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from exchange.sim import read_venue_file, sim_clock
+    from exchange.sim import CandleDataError, read_venue_file, sim_clock
 
     urls: dict[str, str] | None = None
     if args.venue is None:
@@ -399,6 +423,9 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
             return run_with_state(
                 args, settings, runtime=runtime, store=store, venue=venue, stop=stop
             )
+    except CandleDataError as error:  # --data / sim.data_dir: the user's input
+        print(f"bot.py: sim.data_dir: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except (storage.StorageError, ValueError) as error:
         print(f"bot.py: {error}", file=sys.stderr)
         return EXIT_FAILED
