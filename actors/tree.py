@@ -164,7 +164,9 @@ def _trading_subtrees(settings: Settings, venue: Venue, clock_speed: float) -> l
         api_key=venue.api_key,
         api_secret=venue.api_secret,
     )
-    trading = trading_tree(settings, products=venue.products, gateway_spec=gateway)
+    trading = trading_tree(
+        settings, products=venue.products, gateway_spec=gateway, clock_speed=clock_speed
+    )
     return [market, trading]
 
 

@@ -30,7 +30,11 @@ _MS = 1_000_000
 
 
 def trading_tree(
-    settings: Settings, *, products: Mapping[str, Product], gateway_spec: ChildSpec
+    settings: Settings,
+    *,
+    products: Mapping[str, Product],
+    gateway_spec: ChildSpec,
+    clock_speed: float = 1.0,
 ) -> ChildSpec:
     """Return the ChildSpec of the trading supervisor and its children.
 
@@ -39,6 +43,7 @@ def trading_tree(
             [supervision]).
         products: The Product of every traded symbol (and of every hedge instrument).
         gateway_spec: The order gateway; its actor id must be ``"gateway"``.
+        clock_speed: Clock seconds per real second (the simulator's speed), for lateness.
     """
     symbols = settings.bot.symbols
     missing = [s for s in symbols if s not in products]
@@ -46,6 +51,10 @@ def trading_tree(
         msg = f"trading_tree: no product for {', '.join(missing)}"
         raise ValueError(msg)
     products = dict(products)
+    # An entry signal computed this late after its candle closed is a backfill after
+    # downtime: one timeframe, but never less than 10 real seconds of a fast clock (a busy
+    # machine must not silence a simulation).
+    late_ns = max(TIMEFRAME_SECONDS[settings.bot.timeframe] * _NS, int(10 * _NS * clock_speed))
 
     def position_spec(start: StartPosition) -> ChildSpec:
         return ChildSpec(
@@ -78,7 +87,7 @@ def trading_tree(
                     strategy=settings.strategy,
                     risk=settings.risk,
                     product=products[s],
-                    stale_after_ns=TIMEFRAME_SECONDS[settings.bot.timeframe] * _NS,
+                    stale_after_ns=late_ns,
                 ),
             )
             for s in symbols
