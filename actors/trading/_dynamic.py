@@ -23,12 +23,14 @@ from actors.trading._ids import (
     Leg,
     hedge_actor_id,
     leg_of,
+    position_id_for,
 )
 from actors.trading._internal import ChunkDue, PositionReady
 from actors.trading._ledger import PositionLedger
 from messages import (
     Contracts,
     CorrelationUpdated,
+    EntryAbandoned,
     FundingRate,
     HedgeClosed,
     HedgeOpened,
@@ -42,6 +44,8 @@ from messages import (
     PositionClosed,
     PositionOpened,
     Product,
+    RiskDecision,
+    RiskVerdict,
     Signal,
     TopOfBook,
     UnixNanos,
@@ -57,6 +61,7 @@ _CLOSE_REASONS = {
     Leg.FLATTEN: "flatten",
 }
 _NS = 1_000_000_000
+_MAX_CLOSE_REFUSALS = 3
 
 
 class PositionActor(DurableActor):
@@ -104,6 +109,8 @@ class PositionActor(DurableActor):
             PositionClosed,
             HedgeOpened,
             HedgeClosed,
+            RiskDecision,
+            EntryAbandoned,
         ):
             self.context.subscribe(kind)
         self.restore()
@@ -176,6 +183,19 @@ class PositionActor(DurableActor):
 
     def on_position_closed(self, ev: PositionClosed) -> None:
         """That symbol is free."""
+        self.held.pop(ev.position_id, None)
+
+    def on_risk_decision(self, ev: RiskDecision) -> None:
+        """An approved entry holds its symbol from now on (its order may fill any time): a
+        hedge there would net with it in the exchange's one position per symbol."""
+        if ev.decision is RiskVerdict.REJECTED or ev.signal_id.endswith("-EXIT"):
+            return
+        pid = position_id_for(ev.signal_id)
+        if pid != self.position_id:
+            self.held[pid] = ev.symbol
+
+    def on_entry_abandoned(self, ev: EntryAbandoned) -> None:
+        """That entry never filled: its symbol is free."""
         self.held.pop(ev.position_id, None)
 
     def on_hedge_opened(self, ev: HedgeOpened) -> None:
@@ -268,6 +288,7 @@ class HedgeActor(DurableActor):
         "runner.close_coid",
         "announced",
         "closed_reported",
+        "close_refusals",
         "mark",
     )
 
@@ -286,6 +307,7 @@ class HedgeActor(DurableActor):
         self.mark: Decimal | None = None
         self.announced = False
         self.closed_reported = False
+        self.close_refusals = 0
 
     def on_start(self) -> None:
         """Subscribe, then restore (see on_restored)."""
@@ -357,15 +379,32 @@ class HedgeActor(DurableActor):
         self._maybe_done()
 
     def on_order_rejected(self, ev: OrderRejected) -> None:
-        """A refused order (no liquidity, say): a close is tried again on the next price."""
+        """A refused order (no liquidity, say): a close is tried again on the next price.
+
+        A close refused as not reducing means the exchange's position in the symbol is not
+        this hedge's (it nets with another); after ``_MAX_CLOSE_REFUSALS`` the hedge stops
+        trying and says so loudly instead of sending an order on every price.
+        """
         self.context.log.warning(
             "%s: %s rejected: %s", self.context.actor_id, ev.client_order_id, ev.reason_code
         )
         self.runner.order_ended(ev.client_order_id)
+        if "reduce_only" in ev.reason_code:
+            self.close_refusals += 1
+            self.changed()
+            if self.close_refusals == _MAX_CLOSE_REFUSALS:
+                self.context.log.error(
+                    "%s: the exchange refuses to reduce %s: its position there is not this "
+                    "hedge's alone; closing stopped, check the account",
+                    self.context.actor_id,
+                    self.plan.symbol,
+                )
 
     def on_top_of_book(self, top: TopOfBook) -> None:
         """Keep the price; take the profit when it is reached."""
         self.top = top
+        if self.close_refusals >= _MAX_CLOSE_REFUSALS:
+            return
         orders = self.runner.on_price(top, now_ns=self.context.now_ns())
         if orders:
             self.changed()

@@ -39,6 +39,7 @@ from tests.actors.trading.scenario import (
     START_NS,
     World,
     correlations,
+    indicators,
     long_candle,
     short_candle,
 )
@@ -257,5 +258,27 @@ def test_a_candle_seen_again_or_computed_late_fires_no_entry() -> None:
         late = short_candle(START_NS + 2 * CANDLE_NS)
         w.candle(replace(late, ts_init=UnixNanos(late.ts_event + 2 * CANDLE_NS)))
         assert len(w.of(Signal)) == 1 and len(w.of(RiskDecision)) == 1
+    finally:
+        w.close()
+
+
+def test_no_hedge_in_a_symbol_with_an_approved_entry_still_resting() -> None:
+    """The exchange keeps one position per symbol: a hedge where an entry may still fill would
+    net with it (and its reduce-only close would then be refused)."""
+    w = make_world(hedge={"trigger_stop_fraction": 0.3})
+    try:
+        opened = open_long(w)
+        eth = indicators(
+            "ETHUSD", "3500", t=START_NS + CANDLE_NS, fast=3550.0, mid=3500.0, slow=3450.0,
+            trend=3000.0, rsi=65.0, atr=17.5, r1=3600.0, r2=3700.0,
+        )  # fmt: skip
+        w.candle(eth)
+        assert [d.symbol for d in w.of(RiskDecision)][-1] == "ETHUSD"
+        assert not [p for p in w.of(PositionOpened) if p.symbol == "ETHUSD"]  # still resting
+        w.send(position_actor_id(opened.position_id), correlations())
+        w.market("ETHUSD", "3500", "3500.05")
+        w.market("SOLUSD", "150", "150.01")
+        w.market("BTCUSD", "69780", "69780.5")  # adverse 219.25 >= 0.3 x 699.5
+        assert [h.symbol for h in w.of(HedgeOpened)] == ["SOLUSD"]
     finally:
         w.close()
