@@ -33,12 +33,14 @@ import orjson
 import storage
 from actors import (
     ChildSpec,
+    Clock,
     ScaledClock,
     ThreadedRuntime,
     WallClock,
 )
 from actors.ops import SystemdNotifier
 from actors.tree import Venue, build_tree
+from exchange.delta import ExchangeError, endpoints_for
 from messages import Product
 from messages.settings import Secret, Settings, SettingsError, load_settings
 
@@ -120,8 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay candle files from DIR instead of the generator (sim.data_dir)",
     )
     run.add_argument("--mode", choices=("sim", "paper", "live"), default=None, help="bot.mode")
+    run.add_argument("--testnet", action="store_true", default=None, help="exchange.testnet = true")
     run.add_argument(
-        "--testnet", action="store_true", default=None, help="exchange.testnet = true"
+        "--confirm-live", action="store_true", default=False,
+        help="bot.live_confirm = true: required with --mode live (real orders, real money)",
     )  # fmt: skip
     run.add_argument(
         "--venue",
@@ -234,6 +238,8 @@ def load(args: argparse.Namespace) -> Settings:
             overrides.append(f"{key}={value}")
     if getattr(args, "testnet", None):
         overrides.append("exchange.testnet=true")
+    if getattr(args, "confirm_live", False):
+        overrides.append("bot.live_confirm=true")
     return load_settings(path, environ=os.environ, overrides=overrides)
 
 
@@ -387,17 +393,23 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    if settings.bot.mode != "sim":
-        print(
-            f'bot.py: mode {settings.bot.mode!r} is not available yet; bot.mode = "sim" '
-            "runs the bot against the embedded exchange simulator.",
-            file=sys.stderr,
-        )
+    refusal = mode_refusal(settings)
+    if refusal:
+        print(f"bot.py: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     from exchange.sim import CandleDataError, read_venue_file, sim_clock
 
     urls: dict[str, str] | None = None
-    if args.venue is None:
+    clock: Clock
+    if settings.bot.mode != "sim":  # paper and live: the exchange's own URLs, real time
+        endpoints = endpoints_for(settings.exchange)
+        urls = {
+            "rest_url": endpoints.rest_url,
+            "ws_url": endpoints.ws_url,
+            "public_ws_url": endpoints.public_ws_url,
+        }
+        clock = WallClock()
+    elif args.venue is None:
         clock = sim_clock(settings)  # one clock for the simulator's market and the actors
     else:
         try:
@@ -417,7 +429,7 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"bot.py: {error}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        if args.venue is None:
+        if settings.bot.mode == "sim" and args.venue is None:
             set_aside_embedded_state(state_dir)
         with open_state(state_dir, settings) as store, venue_for(settings, clock, urls) as venue:
             return run_with_state(
@@ -426,11 +438,29 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     except CandleDataError as error:  # --data / sim.data_dir: the user's input
         print(f"bot.py: sim.data_dir: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ExchangeError as error:
+        where = urls["rest_url"] if urls else "the simulator"
+        print(f"bot.py: cannot start against {where}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (storage.StorageError, ValueError) as error:
         print(f"bot.py: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         lock.release()
+
+
+def mode_refusal(settings: Settings) -> str | None:
+    """Why this mode may not start, or None: live needs its keys in the environment (its
+    explicit confirmation, ``--confirm-live`` = ``bot.live_confirm``, is a settings rule)."""
+    if settings.bot.mode != "live":
+        return None
+    secrets = settings.secrets
+    if secrets.delta_api_key is None or secrets.delta_api_secret is None:
+        return (
+            "bot.mode = live needs DELTA_API_KEY and DELTA_API_SECRET in the environment "
+            "(never in settings.toml)"
+        )
+    return None
 
 
 def set_aside_embedded_state(state_dir: Path) -> None:
@@ -460,20 +490,30 @@ def open_state(state_dir: Path, settings: Settings) -> Iterator[storage.Store]:
 
 
 @contextlib.contextmanager
-def venue_for(
-    settings: Settings, clock: ScaledClock, urls: dict[str, str] | None
-) -> Iterator[Venue]:
-    """The running simulator at ``urls`` (from --venue), else an embedded one."""
+def venue_for(settings: Settings, clock: Clock, urls: dict[str, str] | None) -> Iterator[Venue]:
+    """The exchange at ``urls`` (paper, live, or --venue's simulator), else an embedded one.
+
+    Keys: live uses DELTA_API_KEY/DELTA_API_SECRET; paper needs none (its orders never leave
+    the process); a simulator takes its documented demo pair.
+    """
     if urls is None:
+        assert isinstance(clock, ScaledClock)
         with embedded_simulator(settings, clock) as venue:
             yield venue
         return
+    mode = settings.bot.mode
+    key, secret = Secret(settings.sim.api_key), Secret(settings.sim.api_secret)
+    if mode == "live":
+        assert settings.secrets.delta_api_key and settings.secrets.delta_api_secret
+        key, secret = settings.secrets.delta_api_key, settings.secrets.delta_api_secret
+    elif mode == "paper":
+        key = secret = Secret("paper-mode-sends-no-orders")
     yield Venue(
         rest_url=urls["rest_url"],
         ws_url=urls["ws_url"],
         public_ws_url=urls["public_ws_url"],
-        api_key=Secret(settings.sim.api_key),
-        api_secret=Secret(settings.sim.api_secret),
+        api_key=key,
+        api_secret=secret,
         products=load_products(settings, urls["rest_url"]),
     )
 

@@ -157,6 +157,16 @@ def _trading_subtrees(settings: Settings, venue: Venue, clock_speed: float) -> l
         public_ws_url=venue.public_ws_url,
         clock_speed=clock_speed,
     )
+    if settings.bot.mode == "paper":  # real market data, orders matched by the local engine
+        from actors.trading._paper import paper_gateway_specs
+
+        symbols = tuple(settings.bot.symbols)
+        balance = settings.sim.starting_balance
+        gateway, bridge = paper_gateway_specs(venue.products, symbols, balance)
+        trading = trading_tree(
+            settings, products=venue.products, gateway_spec=gateway, clock_speed=clock_speed
+        )
+        return [market, trading, bridge]
     gateway = rest_gateway_spec(
         settings,
         rest_url=venue.rest_url,

@@ -120,10 +120,14 @@ def test_invalid_settings_name_every_problem_and_exit_2(tmp_path: Path) -> None:
     assert "BOT_HEALTH__REPORT_INTERVAL_S" in result.stderr
 
 
-def test_modes_other_than_sim_are_refused_for_now(tmp_path: Path) -> None:
-    result = _bot("--set", "bot.mode=paper", "--duration", "1", cwd=tmp_path, timeout=60)
-    assert result.returncode == 2
-    assert "mode 'paper' is not available yet" in result.stderr
+def test_paper_mode_with_an_unreachable_exchange_says_so_and_exits_1(tmp_path: Path) -> None:
+    result = _bot(
+        "--mode", "paper", "--duration", "5", "--set", "exchange.rest_url=http://127.0.0.1:9",
+        "--set", "exchange.max_retries=0", cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "cannot start against http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_sigterm_stops_gracefully_with_exit_zero(tmp_path: Path) -> None:

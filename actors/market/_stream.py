@@ -81,7 +81,9 @@ class StreamRouter:
         elif kind is CandleUpdated:
             self._to_feed(message.candle.symbol, message)  # type: ignore[attr-defined]
         elif kind is Trade:
-            self._to_feed(message.symbol, message)  # type: ignore[attr-defined]
+            symbol = message.symbol  # type: ignore[attr-defined]
+            self._to_feed(symbol, message)
+            self._publish(message, symbol)  # for subscribers such as the paper engine
         else:
             self._publish(message, getattr(message, "symbol", None))
 
