@@ -97,9 +97,11 @@ def test_entry_protected_and_closed_over_rest_pnl_equals_wallet(sim: SimExchange
         assert entry[0].limit_price == first.best_bid - products["BTCUSD"].tick_size
         sim.market.step(prices={"BTCUSD": str(entry[0].limit_price - 50)})  # trades through
         opened = wait_for(lambda: [m for m in log if isinstance(m, PositionOpened)])[0]
-        protective = wait_for(
-            lambda: [o for o in client.get_open_orders("BTCUSD") if o.stop_price is not None]
-        )
+        def stops() -> list[Any]:  # the stop and the target: two REST placements
+            found = [o for o in client.get_open_orders("BTCUSD") if o.stop_price is not None]
+            return found if len(found) == 2 else []
+
+        protective = wait_for(stops)
         assert sorted(o.stop_price for o in protective) == sorted(
             [opened.stop_price, opened.take_profit_price]
         )
