@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,6 @@ class DeterministicRuntime(KernelBase):
             clock=self.sim_clock, seed=seed, unresponsive_after_ns=unresponsive_after_ns
         )
         self._queue: deque[tuple[str, str, object, _Reply | None]] = deque()
-        self._pending: Counter[str] = Counter()
         self._current = "-"
         self._tracing = trace
         self.trace: list[str] = []
@@ -71,8 +70,9 @@ class DeterministicRuntime(KernelBase):
             RunawayError: if more than ``max_steps`` messages were delivered.
         """
         steps = 0
-        while self._queue:
-            self._deliver_next()
+        queue, deliver = self._queue, self._deliver_next
+        while queue:
+            deliver()
             steps += 1
             if steps > max_steps:
                 raise RunawayError(f"still busy after {max_steps} messages")
@@ -84,7 +84,7 @@ class DeterministicRuntime(KernelBase):
         Raises:
             RunawayError: if more than ``max_steps`` messages were delivered.
         """
-        steps = self.run_until_idle(max_steps=max_steps)
+        steps = self.run_until_idle(max_steps=max_steps) if self._queue else 0
         while True:
             due = self._timers.next_due_ns()
             if due is None or due > until_ns:
@@ -170,7 +170,6 @@ class DeterministicRuntime(KernelBase):
         while held:
             message, reply = held.pop()
             self._queue.appendleft((spec.actor_id, "held", message, reply))
-            self._pending[spec.actor_id] += 1
         return context.incarnation, None
 
     def stop_actor(self, actor_id: str, timeout_ns: int) -> bool:  # noqa: ARG002 - protocol
@@ -191,11 +190,9 @@ class DeterministicRuntime(KernelBase):
 
     def _push(self, target: str, message: object, reply: _Reply | None, *, sender: str) -> None:
         self._queue.append((target, sender, message, reply))
-        self._pending[target] += 1
 
     def _deliver_next(self) -> None:
         target, sender, message, reply = self._queue.popleft()
-        self._pending[target] -= 1
         entry = self._entries.get(target)
         if entry is None:
             self.dead_letters += 1
@@ -211,7 +208,8 @@ class DeterministicRuntime(KernelBase):
             if message.incarnation != entry.incarnation:
                 return  # a predecessor's timer
             message = message.message
-        self._record(sender, target, message)
+        if self._tracing:
+            self._record(sender, target, message)
         self.delivered += 1
         entry.last_message_mono_ns = self.sim_clock.now_ns()
         previous, self._current = self._current, target
@@ -249,7 +247,7 @@ class DeterministicRuntime(KernelBase):
             self.dead_letters += 1
             _log.warning("dead letter: no actor %r for %s", target, type(message).__name__)
             return False
-        self._push(target, message, None, sender=self._current)
+        self._queue.append((target, self._current, message, None))
         return True
 
     def _mono_ns(self) -> int:
@@ -262,7 +260,9 @@ class DeterministicRuntime(KernelBase):
         self._push(entry.actor_id, message, None, sender=self._current)
 
     def _mailbox_size(self, entry: Entry) -> int:
-        return self._pending[entry.actor_id] + len(entry.mailbox)
+        """Queued for the entry (counted here: health asks rarely, sends are hot) plus held."""
+        actor_id = entry.actor_id
+        return sum(1 for queued in self._queue if queued[0] == actor_id) + len(entry.mailbox)
 
     def _drain_dead_mailbox(self, entry: Entry) -> int:
         dropped = len(entry.mailbox)

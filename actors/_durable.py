@@ -204,7 +204,8 @@ class DurableActor(Actor):
             self._dirty = max(self._dirty, 1)
         else:
             result = super().receive(message)
-        self._commit()
+        if self._dirty or self._pending or self._forget:  # _commit's own test, without a call
+            self._commit()
         return result
 
     def _finish_restore(self, restored: Restored) -> None:
@@ -234,7 +235,8 @@ class DurableActor(Actor):
         durable = bool(entries) or (self._dirty == 2 and not self.market_state)
         self._dirty = 0
         if not self.context.has_actor(STORAGE_ID):
-            self._deliver(entries)
+            if entries:
+                self._deliver(entries)
             return
         self.context.send(
             STORAGE_ID,

@@ -231,10 +231,21 @@ class KernelBase(abc.ABC):
         subs = self._subs
         targets = subs.get((message_type, None), ())
         if key is not None:
-            targets = targets + subs.get((message_type, key), ())
+            keyed = subs.get((message_type, key))
+            if keyed:
+                targets = targets + keyed
+        send = self.send
         for target in targets:
-            self.send(target, message)
+            send(target, message)
         return len(targets)
+
+    def has_subscribers(self, message_type: type, key: str | None = None) -> bool:
+        """Whether :meth:`publish` of a ``message_type`` under ``key`` would reach anyone
+        (a publisher outside the actors, like the backtest, then skips building it)."""
+        subs = self._subs
+        return bool(
+            subs.get((message_type, None)) or (key is not None and subs.get((message_type, key)))
+        )
 
     def subscribe(self, actor_id: str, message_type: type, key: str | None) -> None:
         """Add ``actor_id`` to the subscribers of (``message_type``, ``key``)."""

@@ -72,6 +72,7 @@ _FIELDS = (
     "pivot_s2",
 )
 _RECORDED = (PositionOpened, PositionClosed, HedgeClosed, OrderFilled)
+_ZERO = Decimal(0)
 
 
 class _Recorder(Actor):
@@ -134,7 +135,7 @@ def run_backtest(
 
     balance = settings.sim.starting_balance
     sims = [by_symbol[s] for s in symbols] + [p for p in products if p.symbol not in symbols]
-    engine = MatchingEngine(sims)
+    engine = MatchingEngine(sims, book_deltas=False)  # the gateway ignores book deltas
     engine.add_account(USER_ID, balance)
     log: list[Any] = []
     start = int(times[0])
@@ -143,29 +144,21 @@ def run_backtest(
         symbols=symbols, timeframe_ns=tf_ns, start_balance=balance, end_balance=balance
     )
     account = engine.accounts[USER_ID]
-    funding_ns = {s: by_symbol[s].funding_interval_s * _NS for s in symbols}
-    next_funding = {s: (start // funding_ns[s] + 1) * funding_ns[s] for s in symbols}
-    pids = {by_symbol[s].product_id: s for s in symbols}
+    markets = [
+        _Market(by_symbol[s], candles[s].prices, rows[s].tolist(), account, start_ns=start,
+                funding_rate_pct=funding_rate_pct)
+        for s in symbols
+    ]  # fmt: skip
+    publisher = _CloseEvents(symbols, indicators, pairs, window, markets)
     total = len(times)
     for i, t in enumerate(times.tolist()):
-        for j, symbol in enumerate(symbols):
-            _play_candle(runtime, engine, account, pids, by_symbol[symbol], candles[symbol],
-                         int(rows[symbol][i]), t, tf_ns)  # fmt: skip
-            close_ns = t + tf_ns
-            while next_funding[symbol] <= close_ns:
-                runtime.run_until(next_funding[symbol])
-                runtime.inject(GATEWAY_ID, ApplyFunding(symbol, funding_rate_pct))
-                runtime.run_until_idle()
-                next_funding[symbol] += funding_ns[symbol]
-            del j
         close_ns = t + tf_ns
+        for market in markets:
+            market.play(runtime, i, t, tf_ns)
+            market.fund(runtime, close_ns)
         runtime.run_until(close_ns)
-        _close_events(runtime, symbols, indicators, pairs, window, i, t, tf_ns, candles, rows)
-        result.candles += 1
-        wallet = account.wallet(engine.marks())
-        result.equity_ns.append(close_ns)
-        result.equity.append(float(wallet.balance + wallet.unrealized_pnl))
-        result.exposed.append(any(p.size for p in account.positions.values()))
+        publisher.publish(runtime, i, t, tf_ns)
+        _record_equity(result, engine, account, close_ns)
         if progress is not None:
             progress(i + 1, total)
     runtime.run_until_idle()
@@ -173,6 +166,16 @@ def run_backtest(
     result.events = log
     assert runtime.shutdown() == []
     return result
+
+
+def _record_equity(result: BacktestRun, engine: MatchingEngine, account: Any, ts_ns: int) -> None:
+    """The wallet's balance plus unrealised PnL (zero without a position) at ``ts_ns``."""
+    exposed = any(p.size for p in account.positions.values())
+    unrealized = account.unrealized(engine.marks()) if exposed else _ZERO
+    result.candles += 1
+    result.equity_ns.append(ts_ns)
+    result.equity.append(float(account.balance + unrealized))
+    result.exposed.append(exposed)
 
 
 def _start_tree(
@@ -252,85 +255,143 @@ def _correlations(closes: np.ndarray, window: int) -> dict[tuple[int, int], np.n
     }
 
 
-def _play_candle(  # noqa: PLR0917 - one call site, all positional for speed
-    runtime: DeterministicRuntime,
-    engine: MatchingEngine,
-    account: Any,
-    pids: Mapping[int, str],
-    product: SimProduct,
-    data: SymbolCandles,
-    row: int,
-    open_ns: int,
-    tf_ns: int,
-) -> None:
-    o, h, low, c = data.prices[row]
-    symbol = product.symbol
-    held = sum(p.size for pid, p in account.positions.items() if pids.get(pid) == symbol)
-    busy = held != 0 or any(
-        pids.get(order.product_id) == symbol for order in account.open_orders.values()
+class _Market:
+    """One symbol's intra-candle market path, sent to the gateway as ``MarketStep``s."""
+
+    __slots__ = (
+        "account",
+        "funding_ns",
+        "funding_rate_pct",
+        "next_funding_ns",
+        "pid",
+        "prices",
+        "rows",
+        "symbol",
+        "tick",
     )
-    if not busy:
-        path: tuple[Decimal, ...] = (c,)
-        offsets: tuple[int, ...] = (tf_ns - 1,)
-    else:
-        low_first = held > 0 or (held == 0 and c >= o)
-        path = (o, low, h, c) if low_first else (o, h, low, c)
-        offsets = (0, tf_ns // 4, tf_ns // 2, tf_ns - 1)
-    tick = product.tick_size
-    for price, offset in zip(path, offsets, strict=True):
-        runtime.run_until(open_ns + offset)
-        runtime.inject(
-            GATEWAY_ID, MarketStep(symbol, price=price, bid=price, ask=price + tick, volume=1)
-        )
+
+    def __init__(
+        self,
+        product: SimProduct,
+        prices: Sequence[tuple[Decimal, Decimal, Decimal, Decimal]],
+        rows: list[int],
+        account: Any,
+        *,
+        start_ns: int,
+        funding_rate_pct: Decimal,
+    ) -> None:
+        self.symbol = product.symbol
+        self.pid = product.product_id
+        self.tick = product.tick_size
+        self.prices = prices
+        self.rows = rows
+        self.account = account
+        self.funding_ns = product.funding_interval_s * _NS
+        self.next_funding_ns = (start_ns // self.funding_ns + 1) * self.funding_ns
+        self.funding_rate_pct = funding_rate_pct
+
+    def fund(self, runtime: DeterministicRuntime, until_ns: int) -> None:
+        """Exchange funding at every funding time up to ``until_ns``, each at its time."""
+        while self.next_funding_ns <= until_ns:
+            runtime.run_until(self.next_funding_ns)
+            runtime.inject(GATEWAY_ID, ApplyFunding(self.symbol, self.funding_rate_pct))
+            runtime.run_until_idle()
+            self.next_funding_ns += self.funding_ns
+
+    def close(self, i: int) -> Decimal:
+        """The close price of traded candle ``i``."""
+        return self.prices[self.rows[i]][3]
+
+    def play(self, runtime: DeterministicRuntime, i: int, open_ns: int, tf_ns: int) -> None:
+        """The path of traded candle ``i`` (see the module docstring), each step delivered."""
+        o, h, low, c = self.prices[self.rows[i]]
+        pid, account = self.pid, self.account
+        held = account.positions[pid].size
+        busy = held != 0 or any(o.product_id == pid for o in account.open_orders.values())
+        if not busy:
+            path: tuple[Decimal, ...] = (c,)
+            offsets: tuple[int, ...] = (tf_ns - 1,)
+        else:
+            low_first = held > 0 or (held == 0 and c >= o)
+            path = (o, low, h, c) if low_first else (o, h, low, c)
+            offsets = (0, tf_ns // 4, tf_ns // 2, tf_ns - 1)
+        symbol, tick = self.symbol, self.tick
+        for price, offset in zip(path, offsets, strict=True):
+            runtime.run_until(open_ns + offset)
+            runtime.inject(
+                GATEWAY_ID, MarketStep(symbol, price=price, bid=price, ask=price + tick, volume=1)
+            )
+            runtime.run_until_idle()
+
+
+class _CloseEvents:
+    """What the market subtree publishes at each candle close, from the batch results."""
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        indicators: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+        pairs: Mapping[tuple[int, int], np.ndarray],
+        window: int,
+        markets: Sequence[_Market],
+    ) -> None:
+        self.symbols = tuple(symbols)
+        self.window = window
+        self.pairs = [(a, b, series.tolist()) for (a, b), series in pairs.items()]
+        columns = [OUTPUT_INDEX[name] for name in _FIELDS]
+        self.feeds = []
+        for symbol, market in zip(symbols, markets, strict=True):
+            values, masks, seen = indicators[symbol]
+            self.feeds.append(
+                (
+                    symbol,
+                    f"strategy:{symbol}",
+                    market,
+                    values[:, columns].tolist(),
+                    masks.tolist(),
+                    seen.tolist(),
+                )
+            )
+        self.valid: dict[int, tuple[str, ...]] = {}
+
+    def _valid(self, mask: int) -> tuple[str, ...]:
+        valid = self.valid.get(mask)
+        if valid is None:
+            valid = tuple(name for name in _FIELDS if mask & (1 << OUTPUT_INDEX[name]))
+            self.valid[mask] = valid
+        return valid
+
+    def publish(self, runtime: DeterministicRuntime, i: int, open_ns: int, tf_ns: int) -> None:
+        """Correlations to the positions, then each symbol's indicators to its strategy."""
+        close_ns = UnixNanos(open_ns + tf_ns)
+        if runtime.has_subscribers(CorrelationUpdated):  # positions and hedges come and go
+            n = len(self.symbols)
+            matrix = [[1.0] * n for _ in range(n)]
+            for a, b, series in self.pairs:
+                matrix[a][b] = matrix[b][a] = series[i]
+            runtime.publish(
+                CorrelationUpdated(
+                    ts_event=close_ns,
+                    ts_init=close_ns,
+                    symbols=self.symbols,
+                    matrix=tuple(tuple(row) for row in matrix),
+                    window=self.window,
+                ),
+                None,
+            )
+        open_time = UnixNanos(open_ns)
+        for symbol, target, market, values, masks, seen in self.feeds:
+            runtime.inject(
+                target,
+                IndicatorsUpdated(
+                    ts_event=close_ns,
+                    ts_init=close_ns,
+                    symbol=symbol,
+                    open_time_ns=open_time,
+                    close=market.close(i),
+                    valid=self._valid(masks[i]),
+                    bars_seen=seen[i],
+                    **dict(zip(_FIELDS, values[i], strict=True)),
+                ),
+            )
         runtime.run_until_idle()
-    del engine
-
-
-def _close_events(  # noqa: PLR0917
-    runtime: DeterministicRuntime,
-    symbols: Sequence[str],
-    indicators: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-    pairs: Mapping[tuple[int, int], np.ndarray],
-    window: int,
-    i: int,
-    open_ns: int,
-    tf_ns: int,
-    candles: Mapping[str, SymbolCandles],
-    rows: Mapping[str, np.ndarray],
-) -> None:
-    close_ns = UnixNanos(open_ns + tf_ns)
-    n = len(symbols)
-    matrix = [[1.0] * n for _ in range(n)]
-    for (a, b), series in pairs.items():
-        value = float(series[i])
-        matrix[a][b] = matrix[b][a] = value
-    runtime.publish(
-        CorrelationUpdated(
-            ts_event=close_ns,
-            ts_init=close_ns,
-            symbols=tuple(symbols),
-            matrix=tuple(tuple(row) for row in matrix),
-            window=window,
-        ),
-        None,
-    )
-    for symbol in symbols:
-        values, masks, seen = indicators[symbol]
-        row = values[i]
-        mask = int(masks[i])
-        valid = tuple(name for name in _FIELDS if mask & (1 << OUTPUT_INDEX[name]))
-        close = candles[symbol].prices[int(rows[symbol][i])][3]
-        runtime.inject(
-            f"strategy:{symbol}",
-            IndicatorsUpdated(
-                ts_event=close_ns,
-                ts_init=close_ns,
-                symbol=symbol,
-                open_time_ns=UnixNanos(open_ns),
-                close=close,
-                valid=valid,
-                bars_seen=int(seen[i]),
-                **{name: float(row[OUTPUT_INDEX[name]]) for name in _FIELDS},
-            ),
-        )
-    runtime.run_until_idle()

@@ -25,7 +25,14 @@ from decimal import Decimal
 
 from actors._durable import DurableActor
 from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, SimProduct
-from exchange.sim._model import Filled, FundingApplied, MarkChanged, OrderChanged, WalletChanged
+from exchange.sim._model import (
+    Filled,
+    FundingApplied,
+    MarkChanged,
+    OrderChanged,
+    PublicTrade,
+    WalletChanged,
+)
 from messages import (
     CancelAllOrders,
     CancelOrder,
@@ -129,13 +136,14 @@ class EngineGateway(DurableActor):
         self.balance = balance
         self.publish_tops = publish_tops
         if engine is None:
-            engine = MatchingEngine(self.products)
+            engine = MatchingEngine(self.products, book_deltas=False)  # deltas are ignored
             engine.add_account(USER_ID, balance)
         self.engine = engine
         self.owner: dict[str, str | None] = {}
         self.command: dict[str, str] = {}
         self.leaves: dict[int, int] = {}
         self.tops: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+        self._ticks: dict[str, dict[Decimal, int]] = {}
 
     def on_start(self) -> None:
         """Restore, then publish the wallet, so risk knows the equity before any trade."""
@@ -200,23 +208,27 @@ class EngineGateway(DurableActor):
 
     def on_market_step(self, step: MarketStep) -> None:
         """Apply one scripted market move and publish its consequences."""
-        product = self.engine.by_symbol[step.symbol]
-        ticks = product.ticks_of(step.price) if step.price is not None else None
-        events = self.engine.market_tick(
-            step.symbol,
-            self._now(),
+        engine, symbol, ticks_of = self.engine, step.symbol, self._ticks_of
+        price, bid, ask = step.price, step.bid, step.ask
+        ticks = ticks_of(symbol, price) if price is not None else None
+        bid_ticks = None
+        if bid is not None:
+            bid_ticks = ticks if bid is price else ticks_of(symbol, bid)
+        now = self.context.now_ns()
+        events = engine.market_tick(
+            symbol,
+            now,
             trade=(ticks, step.volume, None) if ticks is not None else None,
             mark_ticks=ticks,
-            bids={product.ticks_of(step.bid): step.depth} if step.bid is not None else None,
-            asks={product.ticks_of(step.ask): step.depth} if step.ask is not None else None,
+            bids={bid_ticks: step.depth} if bid_ticks is not None else None,
+            asks={ticks_of(symbol, ask): step.depth} if ask is not None else None,
+            tape=False,  # nobody here reads the venue's public tape
         )
-        self._emit(events)
-        account = self.engine.accounts[USER_ID]
-        touched = any(isinstance(e, WalletChanged) for e in events)
+        touched = self._emit(events)
+        account = engine.accounts[USER_ID]
         if not touched and any(p.size for p in account.positions.values()):
-            now = UnixNanos(self._now())
-            self._wallet(WalletChanged(USER_ID, account.wallet(self.engine.marks()), now))
-        self._publish_top(step.symbol)
+            self._wallet(WalletChanged(USER_ID, account.wallet(engine.marks()), UnixNanos(now)))
+        self._publish_top(symbol)
 
     def on_apply_funding(self, cmd: ApplyFunding) -> None:
         """Exchange funding on every open position of the symbol (at the current mark).
@@ -239,6 +251,22 @@ class EngineGateway(DurableActor):
 
     def _now(self) -> int:
         return self.context.now_ns()
+
+    def _ticks_of(self, symbol: str, price: Decimal) -> int:
+        """``price`` in ticks of ``symbol`` (remembered: scripted markets repeat prices).
+
+        Raises:
+            ValueError: ``price`` is not on the tick grid.
+        """
+        known = self._ticks.get(symbol)
+        if known is None:
+            known = self._ticks[symbol] = {}
+        ticks = known.get(price)
+        if ticks is None:
+            if len(known) >= 100_000:
+                known.clear()
+            ticks = known[price] = self.engine.by_symbol[symbol].ticks_of(price)
+        return ticks
 
     def _request(self, cmd: PlaceOrder) -> OrderRequest:
         product = self.engine.by_symbol[cmd.symbol]
@@ -269,14 +297,19 @@ class EngineGateway(DurableActor):
             message=str(exc.context),
         )
 
-    def _emit(self, events: Sequence[object]) -> None:
+    def _emit(self, events: Sequence[object]) -> bool:
+        """Publish what ``events`` mean to the bot; True when they held a WalletChanged."""
+        touched = False
         for event in events:
+            if type(event) is PublicTrade:  # the most frequent, and nobody's business
+                continue
             if isinstance(event, OrderChanged):
                 self._order_changed(event)
             elif isinstance(event, Filled):
                 self._filled(event)
             elif isinstance(event, WalletChanged):
                 self._wallet(event)
+                touched = True
             elif isinstance(event, MarkChanged):
                 product = self.engine.by_symbol[event.symbol]
                 now = UnixNanos(event.ts_ns)
@@ -297,6 +330,7 @@ class EngineGateway(DurableActor):
                     next_funding_ns=None,
                 )
                 self.record(rate, key=event.symbol)
+        return touched
 
     def _order_changed(self, event: OrderChanged) -> None:
         order, coid = event.order, event.order.client_order_id
@@ -387,7 +421,7 @@ class EngineGateway(DurableActor):
             product.price_of(ask) if ask is not None else None,
         )
         self.tops[symbol] = prices
-        now = UnixNanos(self._now())
+        now = UnixNanos(self.context.now_ns())
         self.context.publish(
             TopOfBook(
                 ts_event=now,

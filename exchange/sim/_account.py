@@ -151,15 +151,20 @@ class Account:
         return self.balance - used + min(Decimal(0), self.unrealized(marks))
 
     def wallet(self, marks: Mapping[int, Decimal]) -> Wallet:
-        """The wallet as the wire shows it."""
-        position_margin = sum((self.position_margin(pid) for pid in self.products), Decimal(0))
-        order_margin = sum((self.order_margin(pid) for pid in self.products), Decimal(0))
+        """The wallet as the wire shows it (each margin computed once, summed as
+        :meth:`available` sums them)."""
+        position_margins = [self.position_margin(pid) for pid in self.products]
+        order_margins = [self.order_margin(pid) for pid in self.products]
+        used = Decimal(0)
+        for position, order in zip(position_margins, order_margins, strict=True):
+            used += position + order
+        unrealized = self.unrealized(marks)
         return Wallet(
             user_id=self.user_id,
             balance=self.balance,
-            available_balance=self.available(marks),
-            order_margin=order_margin,
-            position_margin=position_margin,
+            available_balance=self.balance - used + min(Decimal(0), unrealized),
+            order_margin=sum(order_margins, Decimal(0)),
+            position_margin=sum(position_margins, Decimal(0)),
             commission=self.commission,
-            unrealized_pnl=self.unrealized(marks),
+            unrealized_pnl=unrealized,
         )

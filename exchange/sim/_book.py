@@ -4,7 +4,9 @@ Pure logic, no locks: the engine calls it under the facade's lock. Prices are ti
 contracts. The *aggregate* size of a level (what the wire shows) is the market's size plus
 the unfilled size of our orders resting there. Changed levels are remembered until
 :meth:`Book.take_delta` turns them into one :class:`BookDelta` with the next sequence
-number and the CRC32 checksum of the best ten levels.
+number and the CRC32 checksum of the best ten levels. A book built with
+``track_changes=False`` (an in-process engine whose caller ignores deltas, the backtest's)
+remembers nothing and never makes a delta: the same matching, without the bookkeeping.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ __all__ = ["Book"]
 class Book:
     """The book of one product; ``bids`` are the buy side, ``asks`` the sell side."""
 
-    def __init__(self, product: SimProduct) -> None:
+    def __init__(self, product: SimProduct, *, track_changes: bool = True) -> None:
         self.product = product
         self.market: dict[str, dict[int, int]] = {BUY: {}, SELL: {}}
         self.orders: dict[str, dict[int, list[Order]]] = {BUY: {}, SELL: {}}
         self.seq = 0
+        self.track_changes = track_changes
         self._dirty: dict[str, set[int]] = {BUY: set(), SELL: set()}
 
     # --- reading -------------------------------------------------------------------------
@@ -71,12 +74,20 @@ class Book:
         """Replace the market's liquidity on ``side``; our queue positions shrink to fit."""
         old = self.market[side]
         new = {p: s for p, s in levels.items() if s > 0}
-        for price in old.keys() | new.keys():
-            if old.get(price, 0) != new.get(price, 0):
-                self._dirty[side].add(price)
-                for order in self.orders[side].get(price, ()):
-                    order.ahead = min(order.ahead, new.get(price, 0))
         self.market[side] = new
+        ours = self.orders[side]
+        if not (self.track_changes or ours) or old == new:
+            return  # nothing to remember, no queue to shrink
+        if self.track_changes:
+            dirty = self._dirty[side]
+            for price in old.keys() | new.keys():
+                if old.get(price, 0) != new.get(price, 0):
+                    dirty.add(price)
+        for price, queue in ours.items():
+            size = new.get(price, 0)
+            if old.get(price, 0) != size:
+                for order in queue:
+                    order.ahead = min(order.ahead, size)
 
     def set_market_level(self, side: str, ticks: int, size: int) -> None:
         """Set one market level (0 deletes it)."""
@@ -87,7 +98,8 @@ class Book:
             levels[ticks] = size
         else:
             levels.pop(ticks, None)
-        self._dirty[side].add(ticks)
+        if self.track_changes:
+            self._dirty[side].add(ticks)
         for order in self.orders[side].get(ticks, ()):
             order.ahead = min(order.ahead, size)
 
@@ -100,7 +112,8 @@ class Book:
         assert order.limit_ticks is not None
         order.ahead = self.market[order.side].get(order.limit_ticks, 0)
         self.orders[order.side].setdefault(order.limit_ticks, []).append(order)
-        self._dirty[order.side].add(order.limit_ticks)
+        if self.track_changes:
+            self._dirty[order.side].add(order.limit_ticks)
 
     def remove_order(self, order: Order) -> None:
         """Take ``order`` out of the book (filled, cancelled or repriced); absent is a no-op."""
@@ -111,11 +124,13 @@ class Book:
             queue.remove(order)
             if not queue:
                 del self.orders[order.side][order.limit_ticks]
-            self._dirty[order.side].add(order.limit_ticks)
+            if self.track_changes:
+                self._dirty[order.side].add(order.limit_ticks)
 
     def touch(self, side: str, ticks: int) -> None:
         """Mark a level changed (an order resting there was partly filled)."""
-        self._dirty[side].add(ticks)
+        if self.track_changes:
+            self._dirty[side].add(ticks)
 
     def has_changes(self) -> bool:
         """True when some level changed since the last delta."""

@@ -50,10 +50,15 @@ def opposite(side: str) -> str:
 class EngineCore:
     """Books, accounts, execution and market moves; :class:`MatchingEngine` adds requests."""
 
-    def __init__(self, products: Sequence[SimProduct]) -> None:
+    def __init__(self, products: Sequence[SimProduct], *, book_deltas: bool = True) -> None:
+        """``book_deltas`` False: no :class:`BookDelta` events (an in-process caller that
+        ignores them, like the backtest's gateway, saves their checksums)."""
         self.products: dict[int, SimProduct] = {p.product_id: p for p in products}
         self.by_symbol: dict[str, SimProduct] = {p.symbol: p for p in products}
-        self.books: dict[str, Book] = {p.symbol: Book(p) for p in products}
+        self.books: dict[str, Book] = {
+            p.symbol: Book(p, track_changes=book_deltas) for p in products
+        }
+        self.book_deltas = book_deltas
         self.accounts: dict[int, Account] = {}
         self.orders: dict[int, Order] = {}
         self.pending: dict[str, dict[int, Order]] = {p.symbol: {} for p in products}
@@ -107,18 +112,22 @@ class EngineCore:
         self._now = now_ns
 
     def _finish(self) -> list[SimEvent]:
-        for (uid, pid), before in self._touched_positions.items():
-            pos = self.accounts[uid].positions[pid]
-            action = "create" if before == 0 else "delete" if pos.size == 0 else "update"
-            self._out.append(PositionChanged(uid, action, pos.snapshot(), self._now))
-        marks = self.marks()
-        for uid in sorted(self._touched_wallets):
-            self._out.append(WalletChanged(uid, self.accounts[uid].wallet(marks), self._now))
-        for book in self.books.values():
-            delta = book.take_delta(self._now)
-            if delta is not None:
-                self._out.append(delta)
-        self._touched_positions, self._touched_wallets = {}, set()
+        if self._touched_positions:
+            for (uid, pid), before in self._touched_positions.items():
+                pos = self.accounts[uid].positions[pid]
+                action = "create" if before == 0 else "delete" if pos.size == 0 else "update"
+                self._out.append(PositionChanged(uid, action, pos.snapshot(), self._now))
+            self._touched_positions = {}
+        if self._touched_wallets:
+            marks = self.marks()
+            for uid in sorted(self._touched_wallets):
+                self._out.append(WalletChanged(uid, self.accounts[uid].wallet(marks), self._now))
+            self._touched_wallets = set()
+        if self.book_deltas:
+            for book in self.books.values():
+                delta = book.take_delta(self._now)
+                if delta is not None:
+                    self._out.append(delta)
         out, self._out = self._out, []
         return out
 
@@ -264,7 +273,8 @@ class EngineCore:
         if mark_ticks is not None and self.mark.get(symbol) != mark_ticks:
             self.mark[symbol] = mark_ticks
             self._out.append(MarkChanged(symbol, mark_ticks, now_ns))
-        self._check_stops(symbol)
+        if self.pending[symbol]:
+            self._check_stops(symbol)
         return self._finish()
 
     def _market_trade(
@@ -272,9 +282,9 @@ class EngineCore:
     ) -> None:
         """The market traded ``size`` at ``ticks``: fill our orders it reached (maker)."""
         book = self.books[symbol]
-        if aggressor in (BUY, None):
+        if book.orders[SELL] and aggressor in (BUY, None):
             self._fill_through(book, SELL, ticks, size)
-        if aggressor in (SELL, None):
+        if book.orders[BUY] and aggressor in (SELL, None):
             self._fill_through(book, BUY, ticks, size)
         if tape:
             self._public_trade(symbol, ticks, size, "taker" if aggressor == BUY else "maker")
@@ -284,6 +294,8 @@ class EngineCore:
     def _fill_through(self, book: Book, side: str, ticks: int, volume: int) -> None:
         """Fill our ``side`` orders priced through ``ticks`` fully; at ``ticks``, after the
         market size queued ahead of them has traded out of ``volume``."""
+        if not book.orders[side]:
+            return
         crossed = sorted(
             (p for p in book.orders[side] if (p >= ticks if side == BUY else p <= ticks)),
             reverse=side == BUY,
@@ -309,9 +321,9 @@ class EngineCore:
         self, symbol: str, bids: Mapping[int, int] | None, asks: Mapping[int, int] | None
     ) -> None:
         book = self.books[symbol]
-        if asks:
+        if asks and book.orders[BUY]:
             self._fill_through(book, BUY, min(asks), _INF)
-        if bids:
+        if bids and book.orders[SELL]:
             self._fill_through(book, SELL, max(bids), _INF)
         if bids is not None:
             book.set_market_side(BUY, bids)
@@ -319,6 +331,8 @@ class EngineCore:
             book.set_market_side(SELL, asks)
 
     def _check_stops(self, symbol: str) -> None:
+        if not self.pending[symbol]:
+            return
         for order in sorted(self.pending[symbol].values(), key=lambda o: o.id):
             if order.id not in self.pending[symbol]:
                 continue  # cancelled by an earlier trigger in this loop (OCO)
