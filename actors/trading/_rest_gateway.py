@@ -420,7 +420,9 @@ class RestGateway(DurableActor):
         raise notice.error
 
     def on_orders_snapshot(self, ev: OrdersSnapshot) -> None:
-        """Open orders at (re)subscription: acceptance of orders placed before it."""
+        """Open orders at (re)subscription: acceptance of orders placed before it; then a
+        reconcile, since fills made while the stream was (re)connecting never come as frames
+        (an order placed right at start can fill before the subscription is in place)."""
         now = self.context.now_ns()
         for order in ev.orders:
             coid = order.client_order_id
@@ -431,6 +433,8 @@ class RestGateway(DurableActor):
             )
             if accepted is not None:
                 self._publish(coid, accepted)
+        if self.client is not None and not self.replaying:
+            reconcile(self, self.client)
 
     def on_positions_snapshot(self, ev: PositionsSnapshot) -> None:
         """Positions are booked from fills by the position actors."""
