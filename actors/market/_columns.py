@@ -17,7 +17,10 @@ Everything here does that work once per candle, or not at all:
   remembered columns when given the very tuple they were shared for (identity, with the
   tuple kept alive by the memo), else converts the candles as before; the floats are the
   same either way (``float(Decimal)`` is correctly rounded, as is reading the shortest repr
-  back), so the consumers' results do not depend on which path ran.
+  back), so the consumers' results do not depend on which path ran. The feed
+  :func:`unshare_floats` its history once a later candle is published (its consumers have
+  had it by then; a late one converts): a remembered tuple would otherwise keep every
+  candle the feed has since dropped alive, a second copy of the history.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "columns_state",
     "history_array",
     "share_floats",
+    "unshare_floats",
 ]
 
 FIELDS = ("open", "high", "low", "close", "volume")
@@ -276,6 +280,14 @@ def share_floats(candles: tuple[Candle, ...], array: NDArray[np.void]) -> None:
         _SHARED[id(candles)] = (candles, array)
         while len(_SHARED) > _SHARED_MAX:
             del _SHARED[next(iter(_SHARED))]
+
+
+def unshare_floats(candles: tuple[Candle, ...]) -> None:
+    """Forget what :func:`share_floats` remembered for ``candles`` (nothing if it is gone)."""
+    with _SHARED_LOCK:
+        hit = _SHARED.get(id(candles))
+        if hit is not None and hit[0] is candles:
+            del _SHARED[id(candles)]
 
 
 def history_array(candles: Sequence[Candle]) -> NDArray[np.void]:

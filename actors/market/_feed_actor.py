@@ -32,12 +32,19 @@ import orjson
 
 from actors._clock import WallClock
 from actors._durable import DurableActor
-from actors.market._columns import RowCache, columns_from_state, columns_state, share_floats
+from actors.market._columns import (
+    RowCache,
+    columns_from_state,
+    columns_state,
+    share_floats,
+    unshare_floats,
+)
 from actors.market._common import HEALTH_DUE, TICK, HealthDue, Tick
 from actors.market._feed import CandleFeed, FeedStep, candles_from_state
 from exchange.delta import DeltaRestClient, ExchangeError
 from messages import (
     Candle,
+    CandleClosed,
     CandleHistoryLoaded,
     CandleUpdated,
     FetchCandles,
@@ -117,6 +124,7 @@ class SymbolFeedActor(DurableActor):
         self._kept: list[Candle] = []
         self._rows = RowCache()  # the kept candles' strings and floats, once per candle
         self._saved_last: int | None = None  # newest open time in the stored snapshot
+        self._shared: tuple[Candle, ...] | None = None  # the history whose floats are shared
 
     def on_start(self) -> None:
         """Subscribe to reconnects, arm the timers, restore the kept candles."""
@@ -169,7 +177,8 @@ class SymbolFeedActor(DurableActor):
             )
 
     def on_stop(self) -> None:
-        """Close the REST client."""
+        """Forget the shared floats, close the REST client."""
+        self._unshare()
         if self.rest is not None:
             self.rest.close()
 
@@ -234,10 +243,15 @@ class SymbolFeedActor(DurableActor):
     # -- internals -------------------------------------------------------------------------
 
     def _carry_out(self, step: FeedStep) -> None:
+        shared_before = self._shared  # shared by an earlier handler: its consumers have it
         while True:
             for message in step.publish:
                 if type(message) is CandleHistoryLoaded:
+                    self._unshare()
                     share_floats(message.candles, self._rows.floats(message.candles))
+                    self._shared = message.candles
+                elif type(message) is CandleClosed and self._shared is shared_before:
+                    self._unshare()  # a late consumer converts (the same floats)
                 self.context.publish(message, key=self.symbol)
             last = self.feed.last_open_ns
             # A history or a closed candle; nothing kept yet (a restore waiting for its first
@@ -253,6 +267,11 @@ class SymbolFeedActor(DurableActor):
                 self.context.schedule(self.retry_ns, RetryBackfill(start_ns, end_ns))
                 return
             step = self.feed.on_backfill(start_ns, end_ns, candles, self.context.now_ns())
+
+    def _unshare(self) -> None:
+        if self._shared is not None:
+            unshare_floats(self._shared)
+            self._shared = None
 
     def _fetch(self, start_ns: int, end_ns: int) -> tuple[Candle, ...] | None:
         """Closed candles with open time in ``[start_ns, end_ns)``; None after a failure."""
