@@ -18,6 +18,7 @@ from actors.market._columns import (
     columns_state,
     history_array,
     share_floats,
+    unshare_floats,
 )
 from actors.market._feed import candles_from_state, candles_state
 from actors.market._feed_actor import SymbolFeedActor
@@ -117,6 +118,11 @@ def test_history_array_uses_the_shared_floats_only_for_that_tuple() -> None:
     assert copy is not history
     assert history_array(copy) is not marker
     assert history_array(copy).tolist() == marker.tolist()
+    unshare_floats(copy)  # not the shared tuple: nothing happens
+    assert history_array(history) is marker
+    unshare_floats(history)  # the feed moved on: the table lets the candles go
+    assert history_array(history) is not marker
+    assert history_array(history).tolist() == marker.tolist()
 
 
 def test_feed_actor_reads_both_snapshot_forms() -> None:
