@@ -132,12 +132,16 @@ def test_reconnect_after_drops_resubscribes(
 ) -> None:
     sink.wait_for(BookSnapshot)
     for drop in range(1, 3):
+        connects = public.loop.counters["connects"]
         sink.clear()
         sim.faults.drop_connections()
         wait_until(lambda n=drop: public.loop.counters["reconnects"] >= n)
-        sink.wait_for(BookSnapshot)  # a new snapshot: subscriptions were renewed
+        # Connected again (a snapshot still in flight from the old connection must not
+        # count), then the new subscription's snapshot.
+        wait_until(lambda c=connects: public.loop.counters["connects"] > c)
+        sink.wait_for(BookSnapshot)
     assert public.loop.counters["connects"] >= 3
-    assert public.loop.state is StreamState.CONNECTED
+    wait_until(lambda: public.loop.state is StreamState.CONNECTED)
 
 
 def test_malformed_frames_are_counted_not_fatal(
