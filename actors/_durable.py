@@ -175,6 +175,10 @@ class DurableActor(Actor):
         """
         self._dirty = max(self._dirty, 1 if lazy else 2)
 
+    def flush_commit(self) -> None:
+        """Commit now what this actor staged (for ``on_stop``, which no commit follows)."""
+        self._commit()
+
     def snapshot(self) -> bytes:
         """This actor's state as bytes (override for state that is not plain attributes)."""
         return dump_state(self, self.state_fields)

@@ -12,10 +12,10 @@ at once (empty, with an error, before history is loaded: they then get the publi
 
 Warm restart: the actor is durable (market-derived state, committed lazily). Its snapshot is
 the kept closed candles in columns (:func:`~actors.market._columns.columns_state`: exact
-strings and float64; schema 1, the row form, is still read), committed once per change of
-the kept candles (a history, a closed candle), never per frame, and never while a restore
-waits for its first live frame. The float columns go with a published history
-(:func:`~actors.market._columns.share_floats`), so its consumers convert nothing. On
+strings and float64; schema 1, the row form, is still read), committed after a history,
+then every ``SNAPSHOT_EVERY`` closed candles and at a clean stop, never per frame, and never
+while a restore waits for its first live frame. The float columns go with a published
+history (:func:`~actors.market._columns.share_floats`), so its consumers convert nothing. On
 start it restores them; if they are recent (the newest within ``keep`` candles of now)
 and of its symbol and timeframe, they are its history and only the candles missing since
 are fetched (:meth:`CandleFeed.on_kept`); otherwise it loads the full REST history.
@@ -58,6 +58,8 @@ from messages.settings import ExchangeSettings
 __all__ = ["LoadHistory", "RetryBackfill", "SymbolFeedActor"]
 
 _NS = 1_000_000_000
+SNAPSHOT_EVERY = 15
+"""Closed candles between two snapshots of the kept candles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,13 @@ class SymbolFeedActor(DurableActor):
             )
 
     def on_stop(self) -> None:
-        """Forget the shared floats, close the REST client."""
+        """Store the newest candles (a clean stop restarts without a fetch), forget the shared
+        floats, close the REST client."""
+        last = self.feed.last_open_ns
+        if last is not None and last != self._saved_last:
+            self._saved_last = last
+            self.changed()
+            self.flush_commit()
         self._unshare()
         if self.rest is not None:
             self.rest.close()
@@ -256,7 +264,7 @@ class SymbolFeedActor(DurableActor):
             last = self.feed.last_open_ns
             # A history or a closed candle; nothing kept yet (a restore waiting for its first
             # live frame) leaves the stored snapshot alone.
-            if last is not None and last != self._saved_last:
+            if last is not None and self._snapshot_due(last):
                 self._saved_last = last
                 self.changed()
             if step.fetch is None:
@@ -267,6 +275,15 @@ class SymbolFeedActor(DurableActor):
                 self.context.schedule(self.retry_ns, RetryBackfill(start_ns, end_ns))
                 return
             step = self.feed.on_backfill(start_ns, end_ns, candles, self.context.now_ns())
+
+    def _snapshot_due(self, last: int) -> bool:
+        """A new history, or ``SNAPSHOT_EVERY`` closed candles since the stored snapshot: the
+        snapshot holds up to ``keep`` candles, so writing it per candle would cost more than
+        fetching the few candles a restart then misses."""
+        saved = self._saved_last
+        if saved is None or last < saved:
+            return True
+        return last - saved >= SNAPSHOT_EVERY * self.feed.timeframe_ns
 
     def _unshare(self) -> None:
         if self._shared is not None:

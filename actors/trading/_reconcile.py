@@ -8,7 +8,10 @@ gateway's thread, before it handles any new command:
 2. Open orders we placed are ``OrderAccepted`` if that was never booked; open orders with a
    client order id we never placed are reported (and left alone: they are not ours to cancel).
 3. Placements replayed from the journal whose answer never arrived: found by client order id,
-   they are not placed again; not found, they never reached the exchange and are placed now.
+   they are not placed again; not found, they never reached the exchange and are placed now,
+   except an entry older than the entry timeout: its moment has passed, it is answered
+   ``OrderRejected`` (``stale_after_restart``) and execution gives the entry up. Stops,
+   targets and exits (reduce-only) are always placed: they protect or close a position.
 4. Orders the journal has open but the exchange closed meanwhile become ``OrderCancelled``
    with what filled.
 5. The net position per symbol from our fills is compared with the exchange's position.
@@ -27,7 +30,10 @@ from messages import FillReported, OpenOrder, UnixNanos
 if TYPE_CHECKING:
     from actors.trading._rest_gateway import RestGateway
 
-__all__ = ["reconcile"]
+__all__ = ["STALE_ENTRY", "reconcile"]
+
+STALE_ENTRY = "stale_after_restart"
+"""Reason code of an entry the restart found unsent and too old to place."""
 
 _MARGIN_NS = 60 * 1_000_000_000
 """Fills are fetched from a minute before the oldest moment one could be missing."""
@@ -99,6 +105,16 @@ def _settle_uncertain(
         try:
             client.get_order_by_client_id(coid)
         except NotFound:
+            age_ns = gw.context.now_ns() - cmd.ts_init
+            limit = gw.stale_entry_ns
+            if not cmd.reduce_only and limit is not None and age_ns > limit:
+                # An entry whose moment has passed: refused here, so execution gives it up.
+                detail = f"{coid}: an entry journaled {age_ns / 1e9:.0f} s ago; not placed"
+                gw.discrepancy("stale_entry_dropped", detail, symbol=cmd.symbol, coid=coid)
+                why = "journaled before the restart and older than the entry timeout"
+                refused = t.rejected(cmd, STALE_ENTRY, why, gw.context.now_ns())
+                gw.publish_event(coid, refused)
+                continue
             detail = f"{coid}: not on the exchange after a restart; placing it now"
             gw.discrepancy("order_never_placed", detail, symbol=cmd.symbol, coid=coid)
             gw.send_order(cmd)

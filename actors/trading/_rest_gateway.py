@@ -259,6 +259,7 @@ class RestGateway(DurableActor):
         api_secret: Secret,
         settings: ExchangeSettings,
         symbols: tuple[str, ...],
+        stale_entry_ns: int | None = None,
     ) -> None:
         self.rest_url, self.ws_url = rest_url, ws_url
         self.api_key, self.api_secret = api_key, api_secret
@@ -267,6 +268,8 @@ class RestGateway(DurableActor):
         self.client: DeltaRestClient | None = None
         self.stream: DeltaPrivateStream | None = None
         self.uncertain: list[PlaceOrder] = []
+        self.stale_entry_ns = stale_entry_ns
+        """An entry journaled longer ago than this and never sent is not placed at restart."""
         self.discrepancies = 0
 
     def on_start(self) -> None:

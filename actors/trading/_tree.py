@@ -124,6 +124,7 @@ def rest_gateway_spec(
             api_secret=api_secret,
             settings=settings.exchange,
             symbols=settings.bot.symbols,
+            stale_entry_ns=settings.execution.entry_timeout_s * _NS,
         ),
         shutdown_timeout_ns=settings.supervision.shutdown_timeout_ms * 1_000_000,
     )

@@ -27,6 +27,7 @@ from exchange.sim import SimExchange, default_products
 from messages import (
     OrderAccepted,
     OrderFilled,
+    OrderRejected,
     OrderType,
     PositionClosed,
     PositionOpened,
@@ -121,9 +122,10 @@ def test_entry_protected_and_closed_over_rest_pnl_equals_wallet(sim: SimExchange
 def test_restart_finds_an_unacknowledged_order_by_client_id_and_places_a_lost_one(
     sim: SimExchange, tmp_path: Path
 ) -> None:
-    """Two placements were on disk when the process died: one reached the exchange but its
-    answer never came back, the other never left. After the restart the first is found by
-    client order id (not placed again) and the second is placed, reported as a discrepancy."""
+    """Three placements were on disk when the process died: one reached the exchange but its
+    answer never came back, one never left, one never left and is older than the entry
+    timeout. After the restart the first is found by client order id (not placed again), the
+    second is placed, the third is refused as stale; each difference is reported."""
     settings = Settings()
     key, secret = Secret(sim.api_key), Secret(sim.api_secret)
     client = DeltaRestClient(
@@ -132,7 +134,8 @@ def test_restart_finds_an_unacknowledged_order_by_client_id_and_places_a_lost_on
     client.load_products()
     sim.market.step(prices={"BTCUSD": "70000.0"})
     now = time.time_ns()
-    sent, lost = (
+    old_ns = now - 2 * settings.execution.entry_timeout_s * 10**9
+    sent, lost, stale = (
         place_order(
             coid=client_order_id("p-restart", Leg.ENTRY, attempt),
             owner="p-restart",
@@ -142,14 +145,15 @@ def test_restart_finds_an_unacknowledged_order_by_client_id_and_places_a_lost_on
             kind=OrderType.LIMIT,
             limit=Decimal(69000 - attempt),
             stop=None,
-            now_ns=now,
+            now_ns=now if attempt < 2 else old_ns,
             post_only=True,
         )
-        for attempt in (0, 1)
+        for attempt in (0, 1, 2)
     )
     client.place_order(sent)  # the exchange has it; the bot never heard back
     store = Store.open(tmp_path, settings.storage)
-    store.append([encode_entry(JournalEntry(event=cmd, target=GATEWAY_ID)) for cmd in (sent, lost)])
+    entries = [JournalEntry(event=cmd, target=GATEWAY_ID) for cmd in (sent, lost, stale)]
+    store.append([encode_entry(e) for e in entries])
     writer = ChildSpec(
         actor_id=STORAGE_ID, factory=lambda: StorageWriter(store=store, settings=settings.storage)
     )
@@ -166,7 +170,12 @@ def test_restart_finds_an_unacknowledged_order_by_client_id_and_places_a_lost_on
         wait_for(lambda: sum(isinstance(e, OrderAccepted) for e in journal()) == 2)
         found = [e for e in journal() if isinstance(e, ReconcileDiscrepancy)]
         assert [(d.kind, d.client_order_id) for d in found] == [
-            ("order_never_placed", lost.client_order_id)
+            ("order_never_placed", lost.client_order_id),
+            ("stale_entry_dropped", stale.client_order_id),
+        ]
+        refused = [e for e in journal() if isinstance(e, OrderRejected)]
+        assert [(r.client_order_id, r.reason_code) for r in refused] == [
+            (stale.client_order_id, "stale_after_restart")
         ]
         with sim.engine.locked() as core:
             account = core.accounts[1]
