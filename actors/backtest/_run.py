@@ -31,6 +31,7 @@ import numpy as np
 from actors import ChildSpec, DeterministicRuntime, Restart, SupervisorSpec, supervisor
 from actors._actor import Actor, Journaled
 from actors.backtest._data import SymbolCandles
+from actors.market._indicators import INDICATOR_FIELDS
 from actors.trading import (
     GATEWAY_ID,
     USER_ID,
@@ -57,20 +58,6 @@ from messages.settings import TIMEFRAME_SECONDS, Settings
 __all__ = ["BacktestRun", "run_backtest"]
 
 _NS = 1_000_000_000
-_FIELDS = (
-    "ema_fast",
-    "ema_mid",
-    "ema_slow",
-    "ema_trend",
-    "rsi",
-    "atr",
-    "adx",
-    "pivot_p",
-    "pivot_r1",
-    "pivot_r2",
-    "pivot_s1",
-    "pivot_s2",
-)
 _RECORDED = (PositionOpened, PositionClosed, HedgeClosed, OrderFilled)
 _ZERO = Decimal(0)
 
@@ -338,7 +325,7 @@ class _CloseEvents:
         self.symbols = tuple(symbols)
         self.window = window
         self.pairs = [(a, b, series.tolist()) for (a, b), series in pairs.items()]
-        columns = [OUTPUT_INDEX[name] for name in _FIELDS]
+        columns = [OUTPUT_INDEX[name] for name in INDICATOR_FIELDS]
         self.feeds = []
         for symbol, market in zip(symbols, markets, strict=True):
             values, masks, seen = indicators[symbol]
@@ -357,7 +344,7 @@ class _CloseEvents:
     def _valid(self, mask: int) -> tuple[str, ...]:
         valid = self.valid.get(mask)
         if valid is None:
-            valid = tuple(name for name in _FIELDS if mask & (1 << OUTPUT_INDEX[name]))
+            valid = tuple(name for name in INDICATOR_FIELDS if mask & (1 << OUTPUT_INDEX[name]))
             self.valid[mask] = valid
         return valid
 
@@ -391,7 +378,7 @@ class _CloseEvents:
                     close=market.close(i),
                     valid=self._valid(masks[i]),
                     bars_seen=seen[i],
-                    **dict(zip(_FIELDS, values[i], strict=True)),
+                    **dict(zip(INDICATOR_FIELDS, values[i], strict=True)),
                 ),
             )
         runtime.run_until_idle()

@@ -32,9 +32,9 @@ from messages import (
     UnixNanos,
 )
 
-__all__ = ["IndicatorsActor", "SymbolIndicators"]
+__all__ = ["INDICATOR_FIELDS", "IndicatorsActor", "SymbolIndicators"]
 
-_FIELDS = (
+INDICATOR_FIELDS = (
     "ema_fast",
     "ema_mid",
     "ema_slow",
@@ -48,6 +48,7 @@ _FIELDS = (
     "pivot_s1",
     "pivot_s2",
 )
+"""The indicator values an ``IndicatorsUpdated`` carries (live here, and in the backtest)."""
 _END_OF_TIME = 2**62
 
 
@@ -109,9 +110,9 @@ class SymbolIndicators:
             symbol=self.symbol,
             open_time_ns=candle.open_time_ns,
             close=candle.close,
-            valid=tuple(name for name in _FIELDS if name in valid),
+            valid=tuple(name for name in INDICATOR_FIELDS if name in valid),
             bars_seen=int(values.bars_seen),
-            **{name: float(getattr(values, name)) for name in _FIELDS},
+            **{name: float(getattr(values, name)) for name in INDICATOR_FIELDS},
         )
 
 
