@@ -28,6 +28,7 @@ from actors import (
 from actors._actor import Journaled
 from actors._durable import STORAGE_ID
 from actors._storage_writer import StorageWriter
+from actors.market._indicators import INDICATOR_FIELDS
 from actors.trading import (
     GATEWAY_ID,
     USER_ID,
@@ -63,20 +64,7 @@ from storage import Store
 START_NS = 1_700_006_400_000_000_000  # 2023-11-15 00:00 UTC: a day boundary
 BALANCE = Decimal(10_000)
 CANDLE_NS = 900 * 1_000_000_000
-ALL_VALID = (
-    "ema_fast",
-    "ema_mid",
-    "ema_slow",
-    "ema_trend",
-    "rsi",
-    "atr",
-    "adx",
-    "pivot_p",
-    "pivot_r1",
-    "pivot_r2",
-    "pivot_s1",
-    "pivot_s2",
-)
+ALL_VALID = INDICATOR_FIELDS  # every indicator an IndicatorsUpdated carries
 RECORDED = (
     Signal,
     RiskDecision,
