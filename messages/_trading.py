@@ -285,6 +285,23 @@ class EntryAbandoned(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PositionFinished(Event):
+    """A position's actor ended for good: flat, and every hedge it opened closed.
+
+    Recorded in the same commit that drops the position's snapshot, so execution keeps the
+    entry (and restarts the position's actor after a crash) until this is on disk.
+
+    Attributes:
+        position_id: Stable id of the position.
+        symbol: Venue symbol.
+        ts_event: When it ended, ns. ts_init: creation time, ns.
+    """
+
+    position_id: str
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReconcileDiscrepancy(Event):
     """At start the exchange disagreed with the journal; the exchange's view was taken.
 

@@ -30,7 +30,6 @@ from actors.trading._internal import (
     EntryTimedOut,
     PositionReady,
     StartPosition,
-    StopPosition,
 )
 from actors.trading._ledger import PositionLedger
 from actors.trading._rest_gateway import RestGateway, StreamTranslator
@@ -66,7 +65,6 @@ __all__ = [
     "RiskManager",
     "SignalRules",
     "StartPosition",
-    "StopPosition",
     "StrategyActor",
     "StreamTranslator",
     "chunk_sizes",

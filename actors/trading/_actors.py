@@ -17,7 +17,6 @@ from actors.trading._ids import (
     RISK_ID,
     TRADING_ID,
     Leg,
-    position_actor_id,
     position_id_for,
 )
 from actors.trading._internal import (
@@ -25,7 +24,6 @@ from actors.trading._internal import (
     EntryTimedOut,
     PositionReady,
     StartPosition,
-    StopPosition,
 )
 from actors.trading._risk import RiskManager
 from actors.trading._signals import SignalRules
@@ -48,6 +46,7 @@ from messages import (
     PlaceOrder,
     PositionChanged,
     PositionClosed,
+    PositionFinished,
     PositionOpened,
     Product,
     ResetKillSwitch,
@@ -297,12 +296,14 @@ class ExecutionActor(DurableActor):
             OrderCancelled,
             OrderFilled,
             KillSwitchTriggered,
+            PositionFinished,
         ):
             self.context.subscribe(kind)
         self.restore()
 
     def on_restored(self) -> None:
-        """Start the position actors of restored entries again; re-arm entry timeouts."""
+        """Start the position actors of restored entries again (a position that went flat
+        but had not recorded its end yet finishes then); re-arm entry timeouts."""
         timeout_ns = self.planner.settings.entry_timeout_s * 1_000_000_000
         for intent in self.planner.intents.values():
             size = intent.size if intent.side is Side.BUY else -intent.size
@@ -367,6 +368,11 @@ class ExecutionActor(DurableActor):
         """Protect a new position; clean up once it is flat."""
         self._act(self.planner.on_filled(ev, now_ns=self.context.now_ns()))
 
+    def on_position_finished(self, ev: PositionFinished) -> None:
+        """The position's actor ended for good: its entry is over."""
+        self.planner.position_finished(ev.position_id)
+        self.changed()
+
     def on_kill_switch_triggered(self, ev: KillSwitchTriggered) -> None:
         """Cancel every order and close every position."""
         self._act(self.planner.flatten(f"kill switch: {ev.reason}", now_ns=self.context.now_ns()))
@@ -394,8 +400,6 @@ class ExecutionActor(DurableActor):
                 self.record(action, key=action.symbol)
             elif isinstance(action, StartPosition):
                 self.context.start_child(TRADING_ID, self.position_spec(action))
-            elif isinstance(action, StopPosition):
-                self.context.stop_child(TRADING_ID, position_actor_id(action.position_id))
             elif isinstance(action, ArmTimeout):
                 self.context.schedule(
                     action.delay_ns, EntryTimedOut(action.position_id, action.generation)

@@ -4,8 +4,13 @@ A position actor starts when an entry is approved, subscribes to its own order e
 gateway keys them by ``position_id``), tells execution it is ready, and from the first fill
 publishes ``PositionOpened``/``PositionChanged``/``PositionClosed`` with exact PnL, fees and
 funding. It watches its price and starts hedge actors when :class:`HedgeTrigger` says so.
-It stops itself when flat. A hedge actor enters in chunks on the runtime clock, takes its
-profit, and closes when its parent closes or the kill switch trips.
+Once flat and with every hedge it started closed, it records ``PositionFinished`` and
+ends (an entry abandoned unfilled ends it at once). A hedge actor enters in chunks on the
+runtime clock, takes its profit, and closes when its parent closes or the kill switch trips.
+
+Lifetimes nest, so a crash never orphans work: execution keeps an entry (and restarts its
+position actor) until ``PositionFinished`` is on disk, and a position keeps its hedges (and
+restarts them) until each has recorded ``HedgeClosed``.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from actors.trading._ids import (
     Leg,
     hedge_actor_id,
     leg_of,
+    position_actor_id,
     position_id_for,
 )
-from actors.trading._internal import ChunkDue, PositionReady
+from actors.trading._internal import ChunkDue, CloseHedge, HedgeReady, PositionReady
 from actors.trading._ledger import PositionLedger
 from messages import (
     Contracts,
@@ -42,6 +48,7 @@ from messages import (
     PlaceOrder,
     PositionChanged,
     PositionClosed,
+    PositionFinished,
     PositionOpened,
     Product,
     RiskDecision,
@@ -72,7 +79,16 @@ class PositionActor(DurableActor):
     (which places the entry only if that was not done before).
     """
 
-    state_fields = ("ledger", "trigger.opened", "opened", "mark", "held", "hedged", "own_hedges")
+    state_fields = (
+        "ledger",
+        "trigger.opened",
+        "opened",
+        "closed",
+        "mark",
+        "held",
+        "hedged",
+        "own_hedges",
+    )
 
     def __init__(
         self,
@@ -90,6 +106,8 @@ class PositionActor(DurableActor):
             hedge, products, position_id=position_id, symbol=signal.symbol, symbols=symbols
         )
         self.opened = False
+        self.closed = False
+        self.finished = False
         self.mark: Decimal | None = None
         self.tops: dict[str, TopOfBook] = {}
         self.correlation: CorrelationUpdated | None = None
@@ -116,10 +134,14 @@ class PositionActor(DurableActor):
         self.restore()
 
     def on_restored(self) -> None:
-        """Start the hedges that were open again; tell execution this position listens."""
+        """Start the hedges that were open again; tell execution this position listens (or,
+        closed before a restart, end now if its hedges are closed too)."""
         for plan in self.own_hedges.values():
             self._start_hedge_actor(plan)
-        self.context.send(EXECUTION_ID, PositionReady(self.position_id))
+        if self.closed:
+            self._maybe_finish()
+        else:
+            self.context.send(EXECUTION_ID, PositionReady(self.position_id))
 
     def describe(self) -> dict[str, object]:
         """Size, entry, PnL."""
@@ -137,8 +159,8 @@ class PositionActor(DurableActor):
         if self.ledger.apply_fill(fill):
             self.changed()
             self.record(self._event(fill), key=self.position_id)
-            if self.ledger.size == 0:
-                self.finish()
+            self.closed = self.ledger.size == 0
+            self._maybe_finish()
 
     def on_mark_price(self, ev: MarkPrice) -> None:
         """Keep the mark funding is exchanged at."""
@@ -155,7 +177,7 @@ class PositionActor(DurableActor):
     def on_top_of_book(self, top: TopOfBook) -> None:
         """Keep tops; on our symbol's price, maybe start a hedge."""
         self.tops[top.symbol] = top
-        price = mid_price(top) if top.symbol == self.symbol else None
+        price = mid_price(top) if top.symbol == self.symbol and not self.closed else None
         if price is None:
             return
         busy = set(self.held.values()) | set(self.hedged.values())
@@ -195,17 +217,41 @@ class PositionActor(DurableActor):
             self.held[pid] = ev.symbol
 
     def on_entry_abandoned(self, ev: EntryAbandoned) -> None:
-        """That entry never filled: its symbol is free."""
+        """That entry never filled: its symbol is free (our own: this actor ends)."""
         self.held.pop(ev.position_id, None)
+        if ev.position_id == self.position_id and not self.opened:
+            self.finish()
 
     def on_hedge_opened(self, ev: HedgeOpened) -> None:
         """Track symbols hedges hold."""
         self.hedged[ev.hedge_id] = ev.symbol
 
     def on_hedge_closed(self, ev: HedgeClosed) -> None:
-        """That hedge's symbol is free."""
+        """That hedge's symbol is free; the last own hedge closed may end this position."""
         self.hedged.pop(ev.hedge_id, None)
-        self.own_hedges.pop(ev.hedge_id, None)
+        if self.own_hedges.pop(ev.hedge_id, None) is not None:
+            self._maybe_finish()
+
+    def on_hedge_ready(self, msg: HedgeReady) -> None:
+        """An own hedge listens now: if this position closed already, it may have missed
+        that ``PositionClosed``, so tell it directly."""
+        if self.closed and msg.hedge_id in self.own_hedges:
+            self.context.send(hedge_actor_id(msg.hedge_id), CloseHedge("parent closed"))
+
+    def _maybe_finish(self) -> None:
+        """Flat with no own hedge left: record the end (execution forgets the entry) and
+        stop for good, in one commit."""
+        if not self.closed or self.own_hedges or self.finished:
+            return
+        self.finished = True
+        now = UnixNanos(self.context.now_ns())
+        self.record(
+            PositionFinished(
+                ts_event=now, ts_init=now, position_id=self.position_id, symbol=self.symbol
+            ),
+            key=self.position_id,
+        )
+        self.finish()
 
     def _start_hedge_actor(self, plan: HedgePlan) -> None:
         interval = self.hedge_settings.chunk_interval_s * _NS
@@ -286,6 +332,7 @@ class HedgeActor(DurableActor):
         "runner.close_reason",
         "runner.closes",
         "runner.close_coid",
+        "runner.in_flight",
         "announced",
         "closed_reported",
         "close_refusals",
@@ -323,7 +370,12 @@ class HedgeActor(DurableActor):
         self.restore()
 
     def on_restored(self) -> None:
-        """New: publish HedgeOpened and place the first chunk. Restored: go on chunking."""
+        """New: publish HedgeOpened and place the first chunk. Restored: go on chunking.
+
+        Either way the parent hears that this hedge listens (it may have closed before).
+        """
+        parent = position_actor_id(self.plan.parent_position_id)
+        self.context.send(parent, HedgeReady(self.plan.hedge_id))
         if self.announced:
             if not self.runner.closing and self.runner.next_chunk < len(self.plan.chunks):
                 self.context.schedule(self.interval_ns, ChunkDue())
@@ -367,11 +419,15 @@ class HedgeActor(DurableActor):
             self.context.schedule(self.interval_ns, ChunkDue())
 
     def on_order_filled(self, fill: OrderFilled) -> None:
-        """Book the fill; a closing hedge that is flat reports and stops."""
+        """Book the fill; a closing hedge closes what a late chunk added; flat, it reports
+        and stops."""
         self.runner.ledger.apply_fill(fill)
         if fill.leaves_size == 0:
             self.runner.order_ended(fill.client_order_id)
-        self._maybe_done()
+        if self.runner.closing:
+            self._close(self.runner.close_reason)
+        else:
+            self._maybe_done()
 
     def on_order_cancelled(self, ev: OrderCancelled) -> None:
         """An IOC remainder was cancelled: the rest is closed on the next usable price."""
@@ -424,6 +480,10 @@ class HedgeActor(DurableActor):
     def on_position_closed(self, _: PositionClosed) -> None:
         """The parent closed: close the hedge."""
         self._close("parent closed")
+
+    def on_close_hedge(self, msg: CloseHedge) -> None:
+        """The parent closed before this hedge listened: close it."""
+        self._close(msg.reason)
 
     def on_kill_switch_triggered(self, _: KillSwitchTriggered) -> None:
         """Kill switch: close the hedge."""

@@ -3,7 +3,7 @@
 Inputs are the events the gateway reports and the top of book; outputs are *actions*: the
 commands to send to the gateway (``PlaceOrder``, ``CancelOrder``, ``CancelAllOrders``), the
 events to publish (``EntryAbandoned``) and directives for the shell (:class:`StartPosition`,
-:class:`StopPosition`, :class:`ArmTimeout`). No clock: every call takes ``now_ns``.
+:class:`ArmTimeout`). No clock: every call takes ``now_ns``.
 
 Life of an entry (settings in ``[execution]``):
 
@@ -19,13 +19,15 @@ Life of an entry (settings in ``[execution]``):
 5. The first fill places a reduce-only STOP_MARKET at the signal's stop and a reduce-only
    TAKE_PROFIT_MARKET at its target, each for the full entry size (the exchange clips a
    reduce-only order to the position, so a partial entry is covered exactly).
-6. An entry that ends with no fill is abandoned (:class:`~messages.EntryAbandoned`
-   and :class:`StopPosition`); a partial one keeps its position and protection.
+6. An entry that ends with no fill is abandoned (:class:`~messages.EntryAbandoned`, on
+   which its position actor ends); a partial one keeps its position and protection.
 7. An exit (opposite cross, operator flatten, kill switch) is a reduce-only IOC market order
    for the size held. If it ends short (its remainder cancelled, or refused, e.g. no
    liquidity), the rest is closed again on the symbol's next usable top of book.
 8. When the position's fills bring it back to flat, whatever is left (the entry, the stop,
-   the target) is cancelled.
+   the target) is cancelled. The entry is kept until the position's actor reports
+   :class:`~messages.PositionFinished` (flat and its hedges closed): until then a restart
+   starts that actor again, so a close it had not yet recorded is never lost.
 
 Client order ids come from :func:`~actors.trading._ids.client_order_id` of (position id,
 leg, attempt), so the same intent always yields the same ids.
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from actors.trading._ids import Leg, client_order_id, opposite
-from actors.trading._internal import ArmTimeout, StartPosition, StopPosition
+from actors.trading._internal import ArmTimeout, StartPosition
 from actors.trading._orders import cancel_order, market_order, place_order
 from messages import (
     CancelAllOrders,
@@ -64,14 +66,7 @@ _NS = 1_000_000_000
 _EXIT_LEGS = (Leg.EXIT, Leg.FLATTEN)
 _ENDED_KEPT = 1000
 
-Action = (
-    PlaceOrder
-    | CancelOrder
-    | CancelAllOrders
-    | EntryAbandoned
-    | StartPosition
-    | (StopPosition | ArmTimeout)
-)
+Action = PlaceOrder | CancelOrder | CancelAllOrders | EntryAbandoned | StartPosition | ArmTimeout
 
 
 @dataclass(slots=True)
@@ -179,8 +174,13 @@ class EntryPlanner:
                 intent.state = "done"
         elif intent.net == 0:
             out += self._cancel_rest(intent, now_ns)
-            self._forget(intent.position_id)
+            intent.state = "flat"
         return out
+
+    def position_finished(self, position_id: str) -> None:
+        """The position's actor ended (flat, hedges closed): forget the entry."""
+        if position_id in self.intents:
+            self._forget(position_id)
 
     def on_cancelled(self, ev: OrderCancelled, *, now_ns: int) -> list[Action]:
         """An entry order closed unfilled or part filled: place the rest again or end it.
@@ -386,4 +386,4 @@ class EntryPlanner:
             symbol=intent.signal.symbol,
             reason=reason,
         )
-        return [abandoned, StopPosition(intent.position_id)]
+        return [abandoned]

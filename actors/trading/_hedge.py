@@ -183,6 +183,8 @@ class HedgeRunner:
         self.close_reason = ""
         self.closes = 0
         self.close_coid: str | None = None
+        self.in_flight: list[str] = []
+        """Chunk orders sent and not yet ended: a hedge is not done while one may fill."""
 
     def chunk_due(self, top: TopOfBook | None, *, now_ns: int) -> tuple[list[PlaceOrder], bool]:
         """Place the next chunk; returns (orders, whether another chunk must be scheduled).
@@ -199,6 +201,7 @@ class HedgeRunner:
         order = self._market(
             Leg.HEDGE, index, self.plan.side, self.plan.chunks[index], now_ns, reduce_only=False
         )
+        self.in_flight.append(order.client_order_id)
         return [order], self.next_chunk < len(self.plan.chunks)
 
     def on_price(self, top: TopOfBook, *, now_ns: int) -> list[PlaceOrder]:
@@ -237,10 +240,12 @@ class HedgeRunner:
         """An order is over (filled, its remainder cancelled, or refused)."""
         if client_order_id == self.close_coid:
             self.close_coid = None
+        if client_order_id in self.in_flight:
+            self.in_flight.remove(client_order_id)
 
     def finished(self) -> bool:
-        """True once the hedge is closing and holds nothing."""
-        return self.closing and self.ledger.size == 0
+        """True once the hedge is closing, holds nothing and no chunk of it may still fill."""
+        return self.closing and self.ledger.size == 0 and not self.in_flight
 
     def _market(
         self, leg: str, attempt: int, side: Side, size: int, now_ns: int, *, reduce_only: bool

@@ -1,7 +1,7 @@
 """Runtime-internal messages between the trading actors (timers, readiness, directives).
 
 None of these is journaled or crosses the codec: the directives (:class:`StartPosition`,
-:class:`StopPosition`, :class:`ArmTimeout`) are what :class:`EntryPlanner` asks its shell to
+:class:`ArmTimeout`) are what :class:`EntryPlanner` asks its shell to
 do; the others are timers and readiness messages between the trading actors.
 """
 
@@ -14,10 +14,11 @@ from messages import Signal
 __all__ = [
     "ArmTimeout",
     "ChunkDue",
+    "CloseHedge",
     "EntryTimedOut",
+    "HedgeReady",
     "PositionReady",
     "StartPosition",
-    "StopPosition",
 ]
 
 
@@ -28,13 +29,6 @@ class StartPosition:
     position_id: str
     signal: Signal
     size: int
-
-
-@dataclass(frozen=True, slots=True)
-class StopPosition:
-    """Directive: stop the actor of a position whose entry never filled."""
-
-    position_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +58,17 @@ class EntryTimedOut:
 @dataclass(frozen=True, slots=True)
 class ChunkDue:
     """Timer to a hedge actor: place its next chunk."""
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeReady:
+    """Hedge actor to its parent position: it has started (or restarted) and listens."""
+
+    hedge_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseHedge:
+    """Parent position to its hedge: close (the parent closed before the hedge listened)."""
+
+    reason: str

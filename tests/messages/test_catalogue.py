@@ -60,6 +60,7 @@ CATALOGUE: dict[str, set[str]] = {
         "KillSwitchReset",
         "EquityUpdated",
         "EntryAbandoned",
+        "PositionFinished",
         "ReconcileDiscrepancy",
     },
     "messages._control": {

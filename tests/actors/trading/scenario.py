@@ -53,6 +53,7 @@ from messages import (
     OrderRejected,
     PositionChanged,
     PositionClosed,
+    PositionFinished,
     PositionOpened,
     RiskDecision,
     Signal,
@@ -81,6 +82,7 @@ RECORDED = (
     KillSwitchReset,
     EquityUpdated,
     EntryAbandoned,
+    PositionFinished,
 )
 
 
@@ -195,8 +197,12 @@ class World:
         *,
         kind: str = "deterministic",
         store: Store | None = None,
+        engine: MatchingEngine | None = None,
+        writer_class: type[StorageWriter] = StorageWriter,
         **sections: Any,
     ) -> None:
+        """``engine``: the venue of an earlier World (a process restart against the same
+        exchange); ``writer_class``: the storage writer (tests substitute a lossy one)."""
         base = settings or Settings()
         for name, changes in sections.items():
             base = replace(base, **{name: replace(getattr(base, name), **changes)})
@@ -205,8 +211,10 @@ class World:
         self.products = {p.symbol: product_of(p) for p in sims}
         self.log: list[Any] = []
         # The venue outlives its gateway: a restarted gateway finds the same engine.
-        self.engine = MatchingEngine(sims)
-        self.engine.add_account(USER_ID, BALANCE)
+        if engine is None:
+            engine = MatchingEngine(sims)
+            engine.add_account(USER_ID, BALANCE)
+        self.engine = engine
         gateway = ChildSpec(
             actor_id=GATEWAY_ID,
             factory=lambda: EngineGateway(products=sims, balance=BALANCE, engine=self.engine),
@@ -217,7 +225,7 @@ class World:
         if store is not None:
             writer = ChildSpec(
                 actor_id=STORAGE_ID,
-                factory=lambda: StorageWriter(store=store, settings=base.storage),
+                factory=lambda: writer_class(store=store, settings=base.storage),
             )
             children = (recorder, writer, tree)
         root = supervisor("root", SupervisorSpec(children=children), restart=Restart.PERMANENT)

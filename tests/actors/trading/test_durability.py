@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from actors._durable import decode_entry
+from actors._durable import Commit, decode_entry
+from actors._storage_writer import StorageWriter
 from actors.trading import GATEWAY_ID, USER_ID, position_actor_id
 from messages import (
     HedgeClosed,
@@ -26,12 +27,23 @@ from messages import (
     OrderFilled,
     PlaceOrder,
     PositionClosed,
+    PositionFinished,
     PositionOpened,
+    RiskDecision,
+    RiskVerdict,
     UnixNanos,
 )
 from messages.settings import Settings
 from storage import Store
-from tests.actors.trading.scenario import BALANCE, START_NS, World, correlations, long_candle
+from tests.actors.trading.scenario import (
+    BALANCE,
+    CANDLE_NS,
+    START_NS,
+    World,
+    correlations,
+    long_candle,
+    short_candle,
+)
 
 _HEDGE = {"trigger_stop_fraction": 0.3, "rehedge_step_fraction": 0.2, "max_hedges_per_position": 2}
 
@@ -172,3 +184,57 @@ def test_random_actor_kills_change_nothing(tmp_path: Path, seed: int) -> None:
     assert disturbed.pop("kills") >= 3
     reference.pop("kills")
     assert disturbed == reference
+
+
+class _LosesCommitsOf(StorageWriter):
+    """A writer whose process "dies" for one actor: from ``lose`` on, that actor's commits
+    never reach the disk (as when the process is killed while they wait in the queue)."""
+
+    victim_prefix = "position:"
+    losing = False
+
+    def on_commit(self, commit: Commit) -> None:
+        if type(self).losing and commit.actor_id.startswith(self.victim_prefix):
+            return
+        super().on_commit(commit)
+
+
+def test_a_close_lost_in_a_crash_is_recorded_by_the_next_start(tmp_path: Path) -> None:
+    """The stop fills and execution commits that it is flat, but the process dies before the
+    position's own commit (PositionClosed) is on disk. The next start must start that
+    position's actor again, which replays the fill and closes: risk frees the symbol and the
+    bot trades on, instead of holding a position that no longer exists."""
+    settings = Settings()
+    store = Store.open(tmp_path, settings.storage)
+    _LosesCommitsOf.losing = False
+    first = World(settings, store=store, writer_class=_LosesCommitsOf)
+    try:
+        for sym, bid, ask in (("BTCUSD", "70000", "70000.5"), ("ETHUSD", "3500", "3500.05")):
+            first.market(sym, bid, ask, price=bid)
+        first.candle(long_candle(START_NS))
+        first.market("BTCUSD", "69999", "69999.5")  # maker fill of the entry
+        (opened,) = first.of(PositionOpened)
+        _LosesCommitsOf.losing = True
+        first.market("BTCUSD", "69300", "69300.5", price="69300")  # the stop fills
+        assert first.of(PositionClosed) == [], "the position's close never reached the disk"
+    finally:
+        first.close()
+        _LosesCommitsOf.losing = False
+    assert f"position:{opened.position_id}" in {s.actor_id for s in store.iter_snapshots()}
+
+    second = World(settings, store=store, engine=first.engine)
+    try:
+        (closed,) = second.of(PositionClosed)
+        assert (closed.position_id, closed.reason) == (opened.position_id, "stop")
+        assert [f.position_id for f in second.of(PositionFinished)] == [opened.position_id]
+        risk = second.runtime.entry("risk").actor
+        assert risk.manager.positions == {}
+        snapshots = {s.actor_id for s in store.iter_snapshots()}
+        assert f"position:{opened.position_id}" not in snapshots
+        second.market("BTCUSD", "69300", "69300.5")
+        second.candle(short_candle(START_NS + 4 * CANDLE_NS, close="69300"))
+        (decision,) = second.of(RiskDecision)
+        assert decision.decision is not RiskVerdict.REJECTED, decision.checks
+    finally:
+        second.close()
+        store.close()

@@ -241,3 +241,44 @@ def refusal(name: str) -> str:
 )
 def test_each_refusal_reason(setup: str, reason: str) -> None:
     assert refusal(setup).startswith(reason + ":")
+
+
+def test_a_hedge_closing_with_a_chunk_in_flight_waits_for_it_and_closes_it() -> None:
+    """The parent closes while a chunk order is on its way: the hedge may not report itself
+    done at size 0, or that chunk's fill would leave an unmanaged position on the exchange."""
+    from actors.trading import HedgePlan, HedgeRunner
+    from messages import TopOfBook
+
+    plan = HedgePlan(
+        hedge_id="p1-h1",
+        parent_position_id="p1",
+        symbol="ETHUSD",
+        side=Side.SELL,
+        chunks=(5, 5),
+        correlation=0.8,
+        reason="test",
+    )
+    runner = HedgeRunner(plan, SETTINGS.hedge, PRODUCTS["ETHUSD"])
+    top = TopOfBook(
+        ts_event=UnixNanos(0),
+        ts_init=UnixNanos(0),
+        symbol="ETHUSD",
+        best_bid=Decimal("3500"),
+        best_bid_size=None,
+        best_ask=Decimal("3500.05"),
+        best_ask_size=None,
+        synced=True,
+        stale=False,
+    )
+    (chunk,), more = runner.chunk_due(top, now_ns=START_NS)
+    assert more and chunk.size == 5
+    assert runner.close("parent closed", now_ns=START_NS) == []
+    assert not runner.finished(), "a chunk in flight may still fill"
+    runner.ledger.apply(Side.SELL, 5, Decimal("3500"), Decimal(0))
+    runner.order_ended(chunk.client_order_id)
+    (close,) = runner.close("parent closed", now_ns=START_NS)
+    assert (close.side, close.size, close.reduce_only) == (Side.BUY, 5, True)
+    assert runner.chunk_due(top, now_ns=START_NS) == ([], False), "no chunk after the close"
+    runner.ledger.apply(Side.BUY, 5, Decimal("3499"), Decimal(0))
+    runner.order_ended(close.client_order_id)
+    assert runner.finished()
