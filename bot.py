@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -42,7 +42,11 @@ from actors.ops import SystemdNotifier
 from actors.tree import Venue, build_tree
 from exchange.delta import ExchangeError, endpoints_for
 from messages import Product
-from messages.settings import Secret, Settings, SettingsError, load_settings
+from messages.settings import TIMEFRAME_SECONDS, Secret, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from exchange.sim import SimExchange
+    from exchange.sim._persist import SavedExchange
 
 log = logging.getLogger("bot")
 
@@ -307,14 +311,18 @@ def configure_logging(settings: Settings, state_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def embedded_simulator(settings: Settings, clock: ScaledClock) -> Iterator[Venue]:
-    """Start the exchange simulator on 127.0.0.1 on the bot's clock; yield where it is.
+def embedded_simulator(
+    settings: Settings, clock: ScaledClock, embedded: EmbeddedState
+) -> Iterator[Venue]:
+    """Start the exchange simulator on 127.0.0.1 on the bot's clock (a new one, or the one
+    ``embedded`` resumes); yield where it is.
 
-    It is stopped after the actor tree, so the actors never see it vanish under them.
+    It is stopped after the actor tree, so the actors never see it vanish under them; after
+    a clean stop it is saved first.
     """
     from exchange.sim import simulator_for
 
-    sim = simulator_for(settings, clock).start()
+    sim = simulator_for(settings, clock).start(resume=embedded.resume)
     try:
         products = load_products(settings, sim.rest_url)
         yield Venue(
@@ -326,7 +334,10 @@ def embedded_simulator(settings: Settings, clock: ScaledClock) -> Iterator[Venue
             products=products,
         )
     finally:
-        sim.stop()
+        try:
+            embedded.save(sim)
+        finally:
+            sim.stop()
 
 
 def load_products(settings: Settings, rest_url: str) -> dict[str, Product]:
@@ -397,31 +408,23 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     if refusal:
         print(f"bot.py: {refusal}", file=sys.stderr)
         return EXIT_USAGE
-    from exchange.sim import CandleDataError, read_venue_file, sim_clock
+    from exchange.sim import CandleDataError, read_venue_file
 
     urls: dict[str, str] | None = None
-    clock: Clock
-    if settings.bot.mode != "sim":  # paper and live: the exchange's own URLs, real time
+    clock: Clock = WallClock()  # paper and live: the exchange's own URLs, real time
+    if settings.bot.mode != "sim":
         endpoints = endpoints_for(settings.exchange)
         urls = {
             "rest_url": endpoints.rest_url,
             "ws_url": endpoints.ws_url,
             "public_ws_url": endpoints.public_ws_url,
         }
-        clock = WallClock()
-    elif args.venue is None:
-        clock = sim_clock(settings)  # one clock for the simulator's market and the actors
-    else:
+    elif args.venue is not None:
         try:
             urls, clock = read_venue_file(args.venue)  # the running simulator's clock
         except ValueError as error:
             print(f"bot.py: {error}", file=sys.stderr)
             return EXIT_USAGE
-    runtime = ThreadedRuntime(
-        clock=clock,
-        seed=settings.sim.seed,
-        unresponsive_after_ns=settings.health.unresponsive_after_ms * _MS,
-    )
     try:
         lock = storage.StateLock(state_dir)
         lock.acquire()
@@ -429,12 +432,24 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"bot.py: {error}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        if settings.bot.mode == "sim" and args.venue is None:
-            set_aside_embedded_state(state_dir)
-        with open_state(state_dir, settings) as store, venue_for(settings, clock, urls) as venue:
-            return run_with_state(
+        embedded = EmbeddedState(state_dir, settings) if urls is None else None
+        if embedded is not None:
+            clock = embedded.prepare()  # one clock for its market and the actors
+        runtime = ThreadedRuntime(
+            clock=clock,
+            seed=settings.sim.seed,
+            unresponsive_after_ns=settings.health.unresponsive_after_ms * _MS,
+        )
+        with (
+            open_state(state_dir, settings) as store,
+            venue_for(settings, clock, urls, embedded=embedded) as venue,
+        ):
+            code = run_with_state(
                 args, settings, runtime=runtime, store=store, venue=venue, stop=stop
             )
+            if embedded is not None and code == EXIT_OK:
+                embedded.stopped_cleanly(store.last_seq())  # the simulator is saved on exit
+            return code
     except CandleDataError as error:  # --data / sim.data_dir: the user's input
         print(f"bot.py: sim.data_dir: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -463,20 +478,81 @@ def mode_refusal(settings: Settings) -> str | None:
     return None
 
 
-def set_aside_embedded_state(state_dir: Path) -> None:
-    """The embedded simulator is a new, empty exchange on every run: state from an earlier
-    run cannot be reconciled with it, so it is moved aside (kept, never deleted)."""
-    data = state_dir / "data.mdb"
-    if not data.exists():
-        return
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    aside = state_dir / f"data.mdb.previous-run-{stamp}"
-    data.rename(aside)
-    log.warning(
-        "embedded simulator: it starts empty, so the state of the previous run was moved to %s "
-        "(use --venue with `bot.py sim --venue-file` to keep state across restarts)",
-        aside,
-    )
+class EmbeddedState:
+    """The embedded simulator across runs: resumed when it was saved at the clean stop that
+    left the bot's state as it is, else a new exchange (and the old state moved aside).
+
+    A clean stop saves the whole simulated exchange with the bot's journal sequence
+    (``simulator.pickle``); the next start resumes it only if the bot's journal still ends
+    there, so the bot and its exchange always agree on what happened. After a crash or a
+    kill the simulator could not be saved: the bot's state is moved aside (kept, never
+    deleted) and both start new.
+    """
+
+    FILE = "simulator.pickle"
+
+    def __init__(self, state_dir: Path, settings: Settings) -> None:
+        self.state_dir, self.settings = state_dir, settings
+        self.resume: SavedExchange | None = None
+        self.journal_seq: int | None = None
+
+    def prepare(self) -> ScaledClock:
+        """Decide resume or new; return the clock (resumed: from the saved market time)."""
+        from exchange.sim import sim_clock, sim_fingerprint
+        from exchange.sim._persist import SimStateError, load_exchange
+
+        path, data = self.state_dir / self.FILE, self.state_dir / "data.mdb"
+        why = "the last run did not stop cleanly, so its simulator was not saved"
+        if path.exists() and data.exists():
+            try:
+                saved = load_exchange(path)
+            except SimStateError as error:
+                saved, why = None, str(error)
+            if saved is not None:
+                with storage.Store.open(self.state_dir, self.settings.storage) as store:
+                    seq = store.last_seq()
+                if saved.fingerprint != sim_fingerprint(self.settings):
+                    why = "the [sim] settings or candle files changed since it was saved"
+                elif saved.journal_seq != seq:
+                    why = f"it was saved at journal seq {saved.journal_seq}, the state is at {seq}"
+                else:
+                    self.resume = saved
+        if self.resume is not None:
+            log.info("embedded simulator: resuming the exchange saved at journal seq %d", seq)
+            path.unlink()  # used once: a kill from now on must not resume it again
+            speed = self.settings.sim.speed * TIMEFRAME_SECONDS[self.settings.bot.timeframe]
+            return ScaledClock(speed=speed, start_ns=self.resume.clock_ns)
+        self._set_aside(data, path, why)
+        return sim_clock(self.settings)
+
+    def stopped_cleanly(self, journal_seq: int) -> None:
+        """The tree stopped cleanly at ``journal_seq``: save the simulator as it exits."""
+        self.journal_seq = journal_seq
+
+    def save(self, sim: SimExchange) -> None:
+        """Save ``sim`` if the run stopped cleanly (called before it stops)."""
+        from exchange.sim._persist import save_exchange
+
+        if self.journal_seq is None:
+            return
+        save_exchange(self.state_dir / self.FILE, sim.saved(self.journal_seq))
+        log.info("embedded simulator: saved at journal seq %d for the next run", self.journal_seq)
+
+    def _set_aside(self, data: Path, path: Path, why: str) -> None:
+        """A new exchange: the bot's old state (and an unusable saved simulator) is moved
+        aside, kept, never deleted."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        if path.exists():
+            path.rename(path.with_name(f"{path.name}.previous-run-{stamp}"))
+        if not data.exists():
+            return
+        aside = data.with_name(f"data.mdb.previous-run-{stamp}")
+        data.rename(aside)
+        log.warning(
+            "embedded simulator: a new exchange, so the previous run's state was moved to %s (%s)",
+            aside,
+            why,
+        )
 
 
 @contextlib.contextmanager
@@ -490,15 +566,21 @@ def open_state(state_dir: Path, settings: Settings) -> Iterator[storage.Store]:
 
 
 @contextlib.contextmanager
-def venue_for(settings: Settings, clock: Clock, urls: dict[str, str] | None) -> Iterator[Venue]:
+def venue_for(
+    settings: Settings,
+    clock: Clock,
+    urls: dict[str, str] | None,
+    *,
+    embedded: EmbeddedState | None = None,
+) -> Iterator[Venue]:
     """The exchange at ``urls`` (paper, live, or --venue's simulator), else an embedded one.
 
     Keys: live uses DELTA_API_KEY/DELTA_API_SECRET; paper needs none (its orders never leave
     the process); a simulator takes its documented demo pair.
     """
     if urls is None:
-        assert isinstance(clock, ScaledClock)
-        with embedded_simulator(settings, clock) as venue:
+        assert isinstance(clock, ScaledClock) and embedded is not None
+        with embedded_simulator(settings, clock, embedded) as venue:
             yield venue
         return
     mode = settings.bot.mode

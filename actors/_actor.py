@@ -47,7 +47,9 @@ class Kernel(Protocol):
 
     def send(self, target: str, message: object) -> bool: ...
 
-    def publish(self, message: object, key: str | None) -> int: ...
+    def publish(self, message: object, key: str | None, *, retain: bool = False) -> int: ...
+
+    def has_subscribers(self, message_type: type, key: str | None = None) -> bool: ...
 
     def subscribe(self, actor_id: str, message_type: type, key: str | None) -> None: ...
 
@@ -99,12 +101,21 @@ class Context:
         """
         return self._kernel.send(target, message)
 
-    def publish(self, message: object, *, key: str | None = None) -> int:
+    def publish(self, message: object, *, key: str | None = None, retain: bool = False) -> int:
         """Send ``message`` to every subscriber of its type (and of ``key``, if given).
 
-        Returns the number of subscribers it was sent to.
+        ``retain``: state rather than news (a top of book): an actor subscribing later gets
+        the last one at once. Returns the number of subscribers it was sent to.
         """
-        return self._kernel.publish(message, key)
+        return self._kernel.publish(message, key, retain=retain)
+
+    def has_subscribers(self, message_type: type, *, key: str | None = None) -> bool:
+        """Whether :meth:`publish` of a ``message_type`` under ``key`` would reach anyone now.
+
+        Lets a publisher skip building a message nobody would receive (a price tick with
+        no position listening): publishing it would send nothing either.
+        """
+        return self._kernel.has_subscribers(message_type, key)
 
     def subscribe(self, message_type: type, *, key: str | None = None) -> None:
         """Receive every published message of ``message_type`` (only those under ``key``).

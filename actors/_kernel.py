@@ -116,6 +116,7 @@ class KernelBase(abc.ABC):
         self.root_failure: BaseException | None = None
         self._entries: dict[str, Entry] = {}
         self._subs: dict[tuple[type, str | None], tuple[str, ...]] = {}
+        self._retained: dict[tuple[type, str | None], object] = {}
         self._timers = TimerQueue()
         self._lock = threading.RLock()
         self._random = random.Random(seed)
@@ -223,8 +224,15 @@ class KernelBase(abc.ABC):
         self._enqueue(entry, message)
         return True
 
-    def publish(self, message: object, key: str | None) -> int:
-        """Send ``message`` to the subscribers of its type (and of ``key``)."""
+    def publish(self, message: object, key: str | None, *, retain: bool = False) -> int:
+        """Send ``message`` to the subscribers of its type (and of ``key``).
+
+        ``retain``: the message is state (a top of book, the correlations): it is kept as the
+        last of its type and key, and an actor subscribing later gets it at once, so a
+        position started between two updates does not wait for the next one.
+        """
+        if retain:
+            return self._publish_retained(message, key)
         message_type = type(message)
         if message_type is Journaled:  # routed by the event it carries
             message_type = type(message.event)  # type: ignore[attr-defined]
@@ -239,6 +247,19 @@ class KernelBase(abc.ABC):
             send(target, message)
         return len(targets)
 
+    def _publish_retained(self, message: object, key: str | None) -> int:
+        # Kept and sent under the lock that subscribe takes: a new subscriber gets either
+        # this message from here or it from the retained table, never an older one after it.
+        message_type = type(message)
+        with self._lock:
+            self._retained[(message_type, key)] = message
+            targets = self._subs.get((message_type, None), ())
+            if key is not None:
+                targets = targets + self._subs.get((message_type, key), ())
+            for target in targets:
+                self.send(target, message)
+        return len(targets)
+
     def has_subscribers(self, message_type: type, key: str | None = None) -> bool:
         """Whether :meth:`publish` of a ``message_type`` under ``key`` would reach anyone
         (a publisher outside the actors, like the backtest, then skips building it)."""
@@ -251,8 +272,14 @@ class KernelBase(abc.ABC):
         """Add ``actor_id`` to the subscribers of (``message_type``, ``key``)."""
         with self._lock:
             current = self._subs.get((message_type, key), ())
-            if actor_id not in current:
-                self._subs[(message_type, key)] = (*current, actor_id)
+            if actor_id in current:
+                return
+            self._subs[(message_type, key)] = (*current, actor_id)
+            if not self._retained:
+                return
+            for (kind, held_key), message in list(self._retained.items()):
+                if kind is message_type and (key is None or held_key == key):
+                    self.send(actor_id, message)
 
     def has_actor(self, actor_id: str) -> bool:
         """Whether ``actor_id`` is registered (running, restarting or stopped but kept)."""

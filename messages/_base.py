@@ -27,7 +27,7 @@ import dataclasses
 from typing import ClassVar
 
 from messages._errors import MessageDefinitionError
-from messages._schema import Value
+from messages._schema import Value, install_fast_init
 from messages._types import ActorId, UnixNanos
 
 _REGISTRY: dict[str, type[Message]] = {}
@@ -54,6 +54,7 @@ class Message(Value):
         Raises:
             MessageDefinitionError: Another class already uses this name.
         """
+        install_fast_init(cls)  # what Value.__init_subclass__ does (not reachable by super())
         if not cls.__dict__.get("_abstract", False):
             _register(cls)
 

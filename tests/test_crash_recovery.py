@@ -29,9 +29,7 @@ from messages.settings import Settings, load_settings
 from storage import Store
 
 REPO = Path(__file__).resolve().parents[1]
-SETS = (
-    "bot.timeframe=1m",
-    "sim.speed=2",
+TRADE_OFTEN = (  # a strategy that signals every few candles, for tests that need trades
     "strategy.ema_fast=3",
     "strategy.ema_mid=5",
     "strategy.ema_slow=8",
@@ -42,6 +40,11 @@ SETS = (
     "strategy.rsi_short_max=50",
     "strategy.rsi_short_min=0",
     "strategy.pivot_buffer_pct=0",
+)
+SETS = (
+    "bot.timeframe=1m",
+    "sim.speed=2",
+    *TRADE_OFTEN,
     "console.enabled=false",
     "health.http_port=0",
 )

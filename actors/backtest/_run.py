@@ -7,16 +7,23 @@ subtree would publish is computed in batch, which the indicator package guarante
 streaming bit for bit: one ``IndicatorSet.run`` per symbol and one rolling correlation per
 pair.
 
-Per candle and symbol, the market moves through an intra-candle path, at a quarter of the
-candle apart: open, the extreme *against* the symbol's open position first (low for a long,
-high for a short; for no position the path of the candle's direction: low first when it
-rises), the other extreme, close. So when a candle touches both a position's stop and its
-target, the stop fills first (conservative). Each step trades at its price with a one-tick
-spread of deep liquidity, so a resting post-only buy fills only once a later price trades
-below it. Symbols with nothing open or resting get only the close step (their book is still
-fresh for a new entry). At each close the strategies get their ``IndicatorsUpdated`` (only
-from ``trade_from_ns`` on; earlier candles only warm the indicators up), the positions the
-correlations. Funding is exchanged every ``funding_interval_s`` at ``funding_rate_pct``.
+Per candle and symbol, the market moves through the four-point path of
+``exchange.sim._barpath`` (the simulator replays candle files the same way with
+``sim.candle_path = "backtest"``): open, the extreme *against* the symbol's open position
+first, the other extreme, close, at 1/8, 3/8, 5/8 and 7/8 of the candle, each trading with
+one deep level at the price and one tick above. So when a candle touches both a position's
+stop and its target, the stop fills first (conservative), and a resting post-only buy fills
+only once a later price trades below it.
+
+A candle's close reaches the strategies as it does live, where the venue's first frame of the
+next candle closes it: right after the next candle's open step, so entries are priced from
+that open. (The last candle's close is never seen.) Only candles from ``trade_from_ns`` on
+are published; earlier ones only warm the indicators up. The positions get the correlations
+at the same time. Every symbol plays the open step; the other three steps are played while
+the account holds a position (a hedge may need any symbol's price) or the symbol has an
+entry in flight, and skipped otherwise: they would change nothing. Funding is exchanged
+before the first step at or after each multiple of ``funding_interval_s``, at
+``funding_rate_pct``, as the simulator does.
 """
 
 from __future__ import annotations
@@ -38,19 +45,25 @@ from actors.trading import (
     ApplyFunding,
     EngineGateway,
     MarketStep,
+    position_id_for,
     product_of,
     trading_tree,
 )
 from exchange.sim import MatchingEngine, SimProduct
+from exchange.sim._barpath import DEPTH, low_first, step_offsets
 from indicators import IndicatorSet, rolling_correlation
 from indicators._values import OUTPUT_INDEX
 from messages import (
     CorrelationUpdated,
+    EntryAbandoned,
     HedgeClosed,
     IndicatorsUpdated,
     OrderFilled,
     PositionClosed,
+    PositionFinished,
     PositionOpened,
+    RiskDecision,
+    RiskVerdict,
     UnixNanos,
 )
 from messages.settings import TIMEFRAME_SECONDS, Settings
@@ -59,21 +72,32 @@ __all__ = ["BacktestRun", "run_backtest"]
 
 _NS = 1_000_000_000
 _RECORDED = (PositionOpened, PositionClosed, HedgeClosed, OrderFilled)
+_LIFECYCLE = (RiskDecision, EntryAbandoned, PositionFinished)
 _ZERO = Decimal(0)
 
 
 class _Recorder(Actor):
-    """Keeps the trading events the report needs, in order."""
+    """Keeps the trading events the report needs, in order, and the symbols with an entry
+    in flight (approved, not yet finished or abandoned), whose market must keep moving."""
 
-    def __init__(self, log: list[Any]) -> None:
+    def __init__(self, log: list[Any], live: dict[str, str]) -> None:
         self.log = log
+        self.live = live
 
     def on_start(self) -> None:
-        for kind in _RECORDED:
+        for kind in (*_RECORDED, *_LIFECYCLE):
             self.context.subscribe(kind)
 
     def receive(self, message: object) -> Any:
-        self.log.append(message.event if isinstance(message, Journaled) else message)
+        event = message.event if isinstance(message, Journaled) else message
+        kind = type(event)
+        if kind is RiskDecision:
+            if event.decision is not RiskVerdict.REJECTED and not event.signal_id.endswith("-EXIT"):
+                self.live[position_id_for(event.signal_id)] = event.symbol
+        elif kind is EntryAbandoned or kind is PositionFinished:
+            self.live.pop(event.position_id, None)
+        else:
+            self.log.append(event)
 
 
 @dataclass(slots=True)
@@ -110,23 +134,18 @@ def run_backtest(
     tf_ns = TIMEFRAME_SECONDS[settings.bot.timeframe] * _NS
     by_symbol = {p.symbol: p for p in products}
     times, rows = _aligned(candles, symbols)
-    # Indicators and correlations see every candle (the warm-up); the loop only the traded ones.
-    indicators = {s: _indicator_rows(settings, candles[s], rows[s], tf_ns) for s in symbols}
-    closes = np.column_stack([candles[s].ohlcv[rows[s], 3] for s in symbols])
-    window = max(2, settings.hedge.correlation_window_days * 86_400 * _NS // tf_ns)
-    pairs = _correlations(closes, window)
     traded = _traded(times, trade_from_ns, trade_to_ns)
+    publisher, lead = _close_events(settings, candles, times, rows, traded=traded, tf_ns=tf_ns)
     times, rows = times[traded], {s: r[traded] for s, r in rows.items()}
-    indicators = {s: tuple(a[traded] for a in v) for s, v in indicators.items()}  # type: ignore[misc]
-    pairs = {k: v[traded] for k, v in pairs.items()}
 
     balance = settings.sim.starting_balance
     sims = [by_symbol[s] for s in symbols] + [p for p in products if p.symbol not in symbols]
     engine = MatchingEngine(sims, book_deltas=False)  # the gateway ignores book deltas
     engine.add_account(USER_ID, balance)
     log: list[Any] = []
+    live: dict[str, str] = {}
     start = int(times[0])
-    runtime = _start_tree(settings, sims, engine, log, start)
+    runtime = _start_tree(settings, sims, engine, log=log, live=live, start=start)
     result = BacktestRun(
         symbols=symbols, timeframe_ns=tf_ns, start_balance=balance, end_balance=balance
     )
@@ -136,16 +155,26 @@ def run_backtest(
                 funding_rate_pct=funding_rate_pct)
         for s in symbols
     ]  # fmt: skip
-    publisher = _CloseEvents(symbols, indicators, pairs, window, markets)
+    offsets = step_offsets(tf_ns)
     total = len(times)
     for i, t in enumerate(times.tolist()):
-        close_ns = t + tf_ns
+        runtime.run_until(t + offsets[0])
         for market in markets:
-            market.play(runtime, i, t, tf_ns)
-            market.fund(runtime, close_ns)
-        runtime.run_until(close_ns)
-        publisher.publish(runtime, i, t, tf_ns)
-        _record_equity(result, engine, account, close_ns)
+            market.step(runtime, i, 0)
+        runtime.run_until_idle()
+        j = i + lead - 1  # the published candle that closed as this one opened
+        if j >= 0:
+            publisher.publish(runtime, j, tf_ns)
+        for k in (1, 2, 3):
+            runtime.run_until(t + offsets[k])
+            held = any(p.size for p in account.positions.values())
+            busy = set(live.values())
+            for market in markets:
+                if held or market.symbol in busy:
+                    market.step(runtime, i, k)
+            runtime.run_until_idle()
+        runtime.run_until(t + tf_ns)
+        _record_equity(result, engine, account, t + tf_ns)
         if progress is not None:
             progress(i + 1, total)
     runtime.run_until_idle()
@@ -153,6 +182,39 @@ def run_backtest(
     result.events = log
     assert runtime.shutdown() == []
     return result
+
+
+def _close_events(
+    settings: Settings,
+    candles: Mapping[str, SymbolCandles],
+    times: np.ndarray,
+    rows: Mapping[str, np.ndarray],
+    *,
+    traded: np.ndarray,
+    tf_ns: int,
+) -> tuple[_CloseEvents, int]:
+    """What the market subtree would publish at each close, and how many candles before the
+    first traded one are published (1, or 0 without an earlier candle).
+
+    Indicators and correlations see every candle (the warm-up). Published: the traded
+    candles and the one before the first, as a bot starting then sees it close (its regime
+    counts, its entries not: it closed before the strategies started).
+    """
+    symbols = tuple(settings.bot.symbols)
+    indicators = {s: _indicator_rows(settings, candles[s], rows[s], tf_ns) for s in symbols}
+    closes = np.column_stack([candles[s].ohlcv[rows[s], 3] for s in symbols])
+    window = max(2, settings.hedge.correlation_window_days * 86_400 * _NS // tf_ns)
+    pairs = _correlations(closes, window)
+    published = np.concatenate((traded[:1] - 1, traded)) if traded[0] > 0 else traded
+    publisher = _CloseEvents(
+        symbols,
+        {s: tuple(a[published] for a in v) for s, v in indicators.items()},  # type: ignore[misc]
+        {k: v[published] for k, v in pairs.items()},
+        window=window,
+        closes={s: [candles[s].prices[r][3] for r in rows[s][published].tolist()] for s in symbols},
+        open_ns=times[published].tolist(),
+    )
+    return publisher, len(published) - len(traded)
 
 
 def _record_equity(result: BacktestRun, engine: MatchingEngine, account: Any, ts_ns: int) -> None:
@@ -169,7 +231,9 @@ def _start_tree(
     settings: Settings,
     sims: Sequence[SimProduct],
     engine: MatchingEngine,
+    *,
     log: list[Any],
+    live: dict[str, str],
     start: int,
 ) -> DeterministicRuntime:
     """The trading tree over ``engine`` (which outlives a restarted gateway), plus a recorder."""
@@ -181,7 +245,7 @@ def _start_tree(
     tree = trading_tree(
         settings, products={p.symbol: product_of(p) for p in sims}, gateway_spec=gateway
     )
-    recorder = ChildSpec(actor_id="backtest-recorder", factory=lambda: _Recorder(log))
+    recorder = ChildSpec(actor_id="backtest-recorder", factory=lambda: _Recorder(log, live))
     root = supervisor("root", SupervisorSpec(children=(recorder, tree)), restart=Restart.PERMANENT)
     runtime = DeterministicRuntime(start_ns=start, seed=settings.sim.seed, trace=False)
     runtime.start_root(root)
@@ -250,6 +314,7 @@ class _Market:
         "funding_ns",
         "funding_rate_pct",
         "next_funding_ns",
+        "path",
         "pid",
         "prices",
         "rows",
@@ -276,39 +341,37 @@ class _Market:
         self.funding_ns = product.funding_interval_s * _NS
         self.next_funding_ns = (start_ns // self.funding_ns + 1) * self.funding_ns
         self.funding_rate_pct = funding_rate_pct
+        self.path: tuple[Decimal, ...] = ()
 
-    def fund(self, runtime: DeterministicRuntime, until_ns: int) -> None:
-        """Exchange funding at every funding time up to ``until_ns``, each at its time."""
-        while self.next_funding_ns <= until_ns:
-            runtime.run_until(self.next_funding_ns)
+    def fund(self, runtime: DeterministicRuntime) -> None:
+        """Queue the funding due by now (once, however many intervals passed)."""
+        now = runtime.clock.now_ns()
+        if self.next_funding_ns <= now:
             runtime.inject(GATEWAY_ID, ApplyFunding(self.symbol, self.funding_rate_pct))
-            runtime.run_until_idle()
-            self.next_funding_ns += self.funding_ns
+            self.next_funding_ns = now - now % self.funding_ns + self.funding_ns
 
-    def close(self, i: int) -> Decimal:
-        """The close price of traded candle ``i``."""
-        return self.prices[self.rows[i]][3]
+    def step(self, runtime: DeterministicRuntime, i: int, k: int) -> None:
+        """Queue step ``k`` of traded candle ``i``'s path, at the runtime's now (funding
+        first). The caller delivers once every symbol's step is queued: the engine has the
+        whole market move before any actor reacts, as with the simulator, which applies one
+        step of all symbols at once.
 
-    def play(self, runtime: DeterministicRuntime, i: int, open_ns: int, tf_ns: int) -> None:
-        """The path of traded candle ``i`` (see the module docstring), each step delivered."""
+        The extremes' order is fixed at step 1, by the position held then.
+        """
         o, h, low, c = self.prices[self.rows[i]]
-        pid, account = self.pid, self.account
-        held = account.positions[pid].size
-        busy = held != 0 or any(o.product_id == pid for o in account.open_orders.values())
-        if not busy:
-            path: tuple[Decimal, ...] = (c,)
-            offsets: tuple[int, ...] = (tf_ns - 1,)
-        else:
-            low_first = held > 0 or (held == 0 and c >= o)
-            path = (o, low, h, c) if low_first else (o, h, low, c)
-            offsets = (0, tf_ns // 4, tf_ns // 2, tf_ns - 1)
-        symbol, tick = self.symbol, self.tick
-        for price, offset in zip(path, offsets, strict=True):
-            runtime.run_until(open_ns + offset)
-            runtime.inject(
-                GATEWAY_ID, MarketStep(symbol, price=price, bid=price, ask=price + tick, volume=1)
-            )
-            runtime.run_until_idle()
+        if k == 0:
+            self.path = (o, low, h, c)
+        elif k == 1:
+            held = self.account.positions[self.pid].size
+            self.path = (o, low, h, c) if low_first(held, o, c) else (o, h, low, c)
+        self.fund(runtime)
+        price = self.path[k]
+        runtime.inject(
+            GATEWAY_ID,
+            MarketStep(
+                self.symbol, price=price, bid=price, ask=price + self.tick, volume=1, depth=DEPTH
+            ),
+        )
 
 
 class _CloseEvents:
@@ -319,21 +382,24 @@ class _CloseEvents:
         symbols: Sequence[str],
         indicators: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
         pairs: Mapping[tuple[int, int], np.ndarray],
+        *,
         window: int,
-        markets: Sequence[_Market],
+        closes: Mapping[str, Sequence[Decimal]],
+        open_ns: Sequence[int],
     ) -> None:
         self.symbols = tuple(symbols)
         self.window = window
+        self.open_ns = open_ns
         self.pairs = [(a, b, series.tolist()) for (a, b), series in pairs.items()]
         columns = [OUTPUT_INDEX[name] for name in INDICATOR_FIELDS]
         self.feeds = []
-        for symbol, market in zip(symbols, markets, strict=True):
+        for symbol in symbols:
             values, masks, seen = indicators[symbol]
             self.feeds.append(
                 (
                     symbol,
                     f"strategy:{symbol}",
-                    market,
+                    closes[symbol],
                     values[:, columns].tolist(),
                     masks.tolist(),
                     seen.tolist(),
@@ -348,10 +414,12 @@ class _CloseEvents:
             self.valid[mask] = valid
         return valid
 
-    def publish(self, runtime: DeterministicRuntime, i: int, open_ns: int, tf_ns: int) -> None:
-        """Correlations to the positions, then each symbol's indicators to its strategy."""
+    def publish(self, runtime: DeterministicRuntime, i: int, tf_ns: int) -> None:
+        """Published candle ``i``'s correlations (retained, for the positions), then each
+        symbol's indicators to its strategy."""
+        open_ns = self.open_ns[i]
         close_ns = UnixNanos(open_ns + tf_ns)
-        if runtime.has_subscribers(CorrelationUpdated):  # positions and hedges come and go
+        if self.pairs:  # retained: a position started later gets it at once, as live
             n = len(self.symbols)
             matrix = [[1.0] * n for _ in range(n)]
             for a, b, series in self.pairs:
@@ -365,9 +433,10 @@ class _CloseEvents:
                     window=self.window,
                 ),
                 None,
+                retain=True,
             )
         open_time = UnixNanos(open_ns)
-        for symbol, target, market, values, masks, seen in self.feeds:
+        for symbol, target, closes, values, masks, seen in self.feeds:
             runtime.inject(
                 target,
                 IndicatorsUpdated(
@@ -375,7 +444,7 @@ class _CloseEvents:
                     ts_init=close_ns,
                     symbol=symbol,
                     open_time_ns=open_time,
-                    close=market.close(i),
+                    close=closes[i],
                     valid=self._valid(masks[i]),
                     bars_seen=seen[i],
                     **dict(zip(INDICATOR_FIELDS, values[i], strict=True)),

@@ -87,7 +87,7 @@ class OrderBookActor(Actor):
 
     def _carry_out(self, step: BookStep) -> None:
         if step.top is not None:
-            self.context.publish(step.top, key=self.symbol)
+            self.context.publish(step.top, key=self.symbol, retain=True)
             state = (step.top.synced, step.top.stale)
             if state != self._state:
                 self._state = state

@@ -212,4 +212,4 @@ class CorrelationActor(Actor):
 
     def _publish(self, message: CorrelationUpdated | None) -> None:
         if message is not None:
-            self.context.publish(message)
+            self.context.publish(message, retain=True)

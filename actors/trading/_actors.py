@@ -98,9 +98,11 @@ class StrategyActor(DurableActor):
         self.held = 0
         self.last_open_ns = 0
         self.stale_after_ns = stale_after_ns
+        self.started_ns = 0
 
     def on_start(self) -> None:
         """Subscribe to the symbol's indicators and to position changes."""
+        self.started_ns = self.context.now_ns()
         self.context.subscribe(IndicatorsUpdated, key=self.symbol)
         for kind in (PositionOpened, PositionChanged, PositionClosed):
             self.context.subscribe(kind)
@@ -115,9 +117,10 @@ class StrategyActor(DurableActor):
 
         A candle not after the last one applied is ignored: after a restart the feed may
         publish candles again, and the same candle must never give the same signal twice.
-        An entry signal on a candle whose indicators were computed more than
-        ``stale_after_ns`` after it closed (a backfill after downtime) is not acted on: the
-        moment has passed. Exits still are.
+        An entry signal is not acted on when its candle closed before this actor started (the
+        bot was not there: the candle only tells the regime) or its indicators were computed
+        more than ``stale_after_ns`` after it closed (a backfill after downtime): the moment
+        has passed. Exits still are.
         """
         if ev.open_time_ns <= self.last_open_ns:
             return
@@ -125,19 +128,23 @@ class StrategyActor(DurableActor):
         now = self.context.now_ns()
         signal = self.rules.on_indicators(ev, held=self.held, now_ns=now)
         self.changed()
+        if signal is None:
+            return
         late_ns = ev.ts_init - ev.ts_event  # computed after the candle closed, by this much
         stale = self.stale_after_ns is not None and late_ns > self.stale_after_ns
-        if signal is not None and stale and signal.direction is not Direction.EXIT:
+        before = ev.ts_event <= self.started_ns
+        if (stale or before) and signal.direction is not Direction.EXIT:
+            why = (
+                "its candle closed before the strategy started"
+                if before
+                else f"its candle closed {late_ns / 1e9:.0f} s before it was computed"
+            )
             self.context.log.info(
-                "%s: %s not acted on: its candle closed %.0f s before it was computed",
-                self.context.actor_id,
-                signal.signal_id,
-                late_ns / 1e9,
+                "%s: %s not acted on: %s", self.context.actor_id, signal.signal_id, why
             )
             return
-        if signal is not None:
-            self.record(signal, key=self.symbol)
-            self.emit(RISK_ID, signal)
+        self.record(signal, key=self.symbol)
+        self.emit(RISK_ID, signal)
 
     def on_position_opened(self, ev: PositionOpened) -> None:
         """Our symbol's position opened: remember its size."""

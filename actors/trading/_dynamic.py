@@ -161,6 +161,7 @@ class PositionActor(DurableActor):
             self.record(self._event(fill), key=self.position_id)
             self.closed = self.ledger.size == 0
             self._maybe_finish()
+            self._check_hedge()
 
     def on_mark_price(self, ev: MarkPrice) -> None:
         """Keep the mark funding is exchanged at."""
@@ -177,8 +178,18 @@ class PositionActor(DurableActor):
     def on_top_of_book(self, top: TopOfBook) -> None:
         """Keep tops; on our symbol's price, maybe start a hedge."""
         self.tops[top.symbol] = top
-        price = mid_price(top) if top.symbol == self.symbol and not self.closed else None
-        if price is None:
+        if top.symbol == self.symbol:
+            self._check_hedge()
+
+    def _check_hedge(self) -> None:
+        """Start a hedge if the loss at our symbol's last price calls for one.
+
+        Checked on each of our symbol's prices and after each fill: a fill and the price
+        that made it come by separate routes, in either order, and the result must not
+        depend on which came first.
+        """
+        price = None if self.closed else mid_price(self.tops.get(self.symbol))
+        if price is None or self.replaying:
             return
         busy = set(self.held.values()) | set(self.hedged.values())
         plan = self.trigger.check(
@@ -426,6 +437,9 @@ class HedgeActor(DurableActor):
             self.runner.order_ended(fill.client_order_id)
         if self.runner.closing:
             self._close(self.runner.close_reason)
+        elif self.top is not None and not self.replaying:
+            self.on_top_of_book(self.top)  # the price that made this fill may have come first
+            self._maybe_done()
         else:
             self._maybe_done()
 

@@ -12,6 +12,8 @@ Life of an entry (settings in ``[execution]``):
 2. A post-only GTC limit order at best bid - ``price_offset_ticks`` (buy) or best ask +
    offset (sell) from the last synced, fresh ``TopOfBook``; with none, it waits for one.
    One :class:`ArmTimeout` of ``entry_timeout_s`` starts then.
+   An entry whose price is already at or past the signal's stop (the market moved through
+   it since the candle closed) is abandoned instead: it would be stopped out at once.
 3. ``immediate_execution_post_only``: reprice from a newer top of book (or wait for the next
    one) and place again, at most ``post_only_max_retries`` times, then abandon.
 4. The timeout: ``"cancel"`` cancels the order; ``"reprice"`` cancels it and places the rest
@@ -304,6 +306,12 @@ class EntryPlanner:
         if price <= 0:
             intent.state = "waiting"
             return []
+        stop = intent.signal.stop_price
+        if intent.filled == 0 and stop is not None:
+            past = price <= stop if intent.side is Side.BUY else price >= stop
+            if past:  # the market moved through the stop since the signal: no trade
+                why = f"price {price} already past the stop {stop}"
+                return self._entry_over(intent, why, now_ns)
         if not fresh and intent.entry_coid is not None:  # waiting for a first price is no attempt
             intent.attempt += 1
         coid = client_order_id(intent.position_id, Leg.ENTRY, intent.attempt)

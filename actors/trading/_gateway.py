@@ -9,6 +9,12 @@ order's ``position_id``, so a position or hedge actor subscribes to its own),
 ``EquityUpdated``, ``MarkPrice`` and ``FundingRate`` (keyed by symbol) and, when
 ``publish_tops``, ``TopOfBook`` (keyed by symbol) from the engine's market liquidity.
 
+It reports as a live venue does, so that the trading tree sees in a backtest what it sees
+live (``tests/test_parity.py``): ``EquityUpdated`` when the wallet changes (an order, a
+fill, funding), with the equity a venue's margins frame gives (the wallet balance, no
+unrealised PnL); a ``TopOfBook`` only when the best prices or their sizes changed, as the
+live book actors publish.
+
 An order the engine closes with contracts unfilled (an IOC remainder) is reported as
 ``OrderCancelled`` with its ``filled_size``, as the live exchange's cancel of the rest.
 
@@ -113,6 +119,23 @@ class ApplyFunding:
     rate_pct: Decimal
 
 
+def _ticks_of(product: SimProduct, price: Decimal) -> int:
+    """``price`` in ticks of ``product``, as ``product.ticks_of`` gives it, faster.
+
+    Every market move converts its prices, mostly fresh Decimals (so a cache keyed by them
+    pays a Decimal hash, as slow as the division): one division, then an exact check that
+    the result times the tick is the price. Anything else (off the grid, not finite) goes
+    to ``product.ticks_of``, which raises its ValueError.
+    """
+    try:
+        ticks = int(price / product.tick_size)
+    except (ArithmeticError, TypeError, ValueError):
+        return product.ticks_of(price)
+    if ticks * product.tick_size == price:
+        return ticks
+    return product.ticks_of(price)
+
+
 class EngineGateway(DurableActor):
     """Runs the pure matching engine in-process (one account) and reports in messages.
 
@@ -143,7 +166,7 @@ class EngineGateway(DurableActor):
         self.command: dict[str, str] = {}
         self.leaves: dict[int, int] = {}
         self.tops: dict[str, tuple[Decimal | None, Decimal | None]] = {}
-        self._ticks: dict[str, dict[Decimal, int]] = {}
+        self._published: dict[str, tuple[int | None, ...]] = {}
 
     def on_start(self) -> None:
         """Restore, then publish the wallet, so risk knows the equity before any trade."""
@@ -181,6 +204,7 @@ class EngineGateway(DurableActor):
             return
         self.leaves[order.id] = cmd.size
         self._emit(events)
+        self._publish_top(cmd.symbol)  # a resting order at the touch changes its size
 
     def on_cancel_order(self, cmd: CancelOrder) -> None:
         """Cancel one open order by client order id; an unknown or closed one is a no-op."""
@@ -195,6 +219,7 @@ class EngineGateway(DurableActor):
             )
             return
         self._emit(events)
+        self._publish_top(cmd.symbol)
 
     def on_cancel_all_orders(self, cmd: CancelAllOrders) -> None:
         """Cancel every open order (of one symbol, or all)."""
@@ -205,15 +230,25 @@ class EngineGateway(DurableActor):
                 self.command[order.client_order_id] = cmd.command_id
         _, events = self.engine.cancel_all(USER_ID, self._now(), product_id=pid)
         self._emit(events)
+        for symbol in [cmd.symbol] if cmd.symbol else list(self.engine.by_symbol):
+            self._publish_top(symbol)
 
     def on_market_step(self, step: MarketStep) -> None:
         """Apply one scripted market move and publish its consequences."""
-        engine, symbol, ticks_of = self.engine, step.symbol, self._ticks_of
+        engine, symbol = self.engine, step.symbol
+        product = engine.by_symbol[symbol]
         price, bid, ask = step.price, step.bid, step.ask
-        ticks = ticks_of(symbol, price) if price is not None else None
+        ticks = _ticks_of(product, price) if price is not None else None
         bid_ticks = None
         if bid is not None:
-            bid_ticks = ticks if bid is price else ticks_of(symbol, bid)
+            bid_ticks = ticks if bid is price else _ticks_of(product, bid)
+        ask_ticks = None
+        if ask is not None:
+            # Scripted markets quote one tick above the bid: one exact product confirms it.
+            if bid_ticks is not None and ask == (bid_ticks + 1) * product.tick_size:
+                ask_ticks = bid_ticks + 1
+            else:
+                ask_ticks = _ticks_of(product, ask)
         now = self.context.now_ns()
         events = engine.market_tick(
             symbol,
@@ -221,13 +256,10 @@ class EngineGateway(DurableActor):
             trade=(ticks, step.volume, None) if ticks is not None else None,
             mark_ticks=ticks,
             bids={bid_ticks: step.depth} if bid_ticks is not None else None,
-            asks={ticks_of(symbol, ask): step.depth} if ask is not None else None,
+            asks={ask_ticks: step.depth} if ask_ticks is not None else None,
             tape=False,  # nobody here reads the venue's public tape
         )
-        touched = self._emit(events)
-        account = engine.accounts[USER_ID]
-        if not touched and any(p.size for p in account.positions.values()):
-            self._wallet(WalletChanged(USER_ID, account.wallet(engine.marks()), UnixNanos(now)))
+        self._emit(events)
         self._publish_top(symbol)
 
     def on_apply_funding(self, cmd: ApplyFunding) -> None:
@@ -251,22 +283,6 @@ class EngineGateway(DurableActor):
 
     def _now(self) -> int:
         return self.context.now_ns()
-
-    def _ticks_of(self, symbol: str, price: Decimal) -> int:
-        """``price`` in ticks of ``symbol`` (remembered: scripted markets repeat prices).
-
-        Raises:
-            ValueError: ``price`` is not on the tick grid.
-        """
-        known = self._ticks.get(symbol)
-        if known is None:
-            known = self._ticks[symbol] = {}
-        ticks = known.get(price)
-        if ticks is None:
-            if len(known) >= 100_000:
-                known.clear()
-            ticks = known[price] = self.engine.by_symbol[symbol].ticks_of(price)
-        return ticks
 
     def _request(self, cmd: PlaceOrder) -> OrderRequest:
         product = self.engine.by_symbol[cmd.symbol]
@@ -311,6 +327,8 @@ class EngineGateway(DurableActor):
                 self._wallet(event)
                 touched = True
             elif isinstance(event, MarkChanged):
+                if not self.context.has_subscribers(MarkPrice, key=event.symbol):
+                    continue  # one per market move: not built when nobody listens
                 product = self.engine.by_symbol[event.symbol]
                 now = UnixNanos(event.ts_ns)
                 mark = MarkPrice(
@@ -401,9 +419,9 @@ class EngineGateway(DurableActor):
                 ts_init=now,
                 asset="USD",
                 balance=wallet.balance,
-                equity=wallet.balance + wallet.unrealized_pnl,
+                equity=wallet.balance,  # as a venue's margins frame: no unrealised PnL
                 available_margin=wallet.available_balance,
-                unrealised_pnl=wallet.unrealized_pnl,
+                unrealised_pnl=Decimal(0),
             )
         )
 
@@ -412,10 +430,18 @@ class EngineGateway(DurableActor):
         self.record(message, key=self.owner.get(coid))
 
     def _publish_top(self, symbol: str) -> None:
+        """Publish the symbol's top of book if it changed (prices or sizes)."""
         if not self.publish_tops:
             return
-        book, product = self.engine.books[symbol], self.engine.by_symbol[symbol]
+        book = self.engine.books[symbol]
         bid, ask = book.best_market("buy"), book.best_market("sell")
+        bid_size = book.level_size("buy", bid) if bid is not None else None
+        ask_size = book.level_size("sell", ask) if ask is not None else None
+        key = (bid, bid_size, ask, ask_size)
+        if self._published.get(symbol) == key:
+            return
+        self._published[symbol] = key
+        product = self.engine.by_symbol[symbol]
         prices = (
             product.price_of(bid) if bid is not None else None,
             product.price_of(ask) if ask is not None else None,
@@ -428,11 +454,12 @@ class EngineGateway(DurableActor):
                 ts_init=now,
                 symbol=symbol,
                 best_bid=prices[0],
-                best_bid_size=Contracts(book.level_size("buy", bid)) if bid is not None else None,
+                best_bid_size=None if bid_size is None else Contracts(bid_size),
                 best_ask=prices[1],
-                best_ask_size=Contracts(book.level_size("sell", ask)) if ask is not None else None,
+                best_ask_size=None if ask_size is None else Contracts(ask_size),
                 synced=True,
                 stale=False,
             ),
             key=symbol,
+            retain=True,
         )

@@ -53,6 +53,12 @@ class SignalRules:
         self.fast_above: bool | None = None
         self.fast_below: bool | None = None
         self.exit_sent = False
+        self._needs = (
+            frozenset(_CROSS_FIELDS),
+            frozenset(self._needed(long=True)),
+            frozenset(self._needed(long=False)),
+        )
+        self._usable: dict[tuple[str, ...], tuple[bool, bool, bool]] = {}
 
     def position_changed(self) -> None:
         """A position of this symbol opened or closed: a new exit may fire for the next one."""
@@ -72,8 +78,22 @@ class SignalRules:
 
     # --- exits ----------------------------------------------------------------------------
 
+    def _usable_rules(self, valid: tuple[str, ...]) -> tuple[bool, bool, bool]:
+        """Whether the exit, the long and the short rule have every indicator they need.
+
+        Remembered per ``valid`` tuple: a feed repeats the same few (all of them once warm).
+        """
+        usable = self._usable.get(valid)
+        if usable is None:
+            if len(self._usable) >= 256:
+                self._usable.clear()
+            present = frozenset(valid)
+            cross, long, short = (needs <= present for needs in self._needs)
+            usable = self._usable[valid] = (cross, long, short)
+        return usable
+
     def _exit(self, ev: IndicatorsUpdated, *, held: int, now_ns: int) -> Signal | None:
-        if not all(name in ev.valid for name in _CROSS_FIELDS):
+        if not self._usable_rules(ev.valid)[0]:
             return None
         above, below = ev.ema_fast > ev.ema_mid, ev.ema_fast < ev.ema_mid
         was_above, was_below = self.fast_above, self.fast_below
@@ -89,48 +109,70 @@ class SignalRules:
     # --- entries --------------------------------------------------------------------------
 
     def _entry(self, ev: IndicatorsUpdated, *, now_ns: int) -> Signal | None:
-        long_now = self._regime(ev, long=True)
-        short_now = self._regime(ev, long=False)
+        _, long_usable, short_usable = self._usable_rules(ev.valid)
         fired: Signal | None = None
-        if long_now is not None:
-            if long_now[0] and not self.long_active:
-                fired = self._entry_signal(ev, Direction.LONG, long_now[1], now_ns)
-            self.long_active = long_now[0]
-        if short_now is not None:
-            if short_now[0] and not self.short_active and fired is None:
-                fired = self._entry_signal(ev, Direction.SHORT, short_now[1], now_ns)
-            self.short_active = short_now[0]
+        if long_usable:
+            long_now = self._regime(ev, long=True)
+            if long_now and not self.long_active:
+                fired = self._entry_signal(ev, Direction.LONG, self._reason(ev, long=True), now_ns)
+            self.long_active = long_now
+        if short_usable:
+            short_now = self._regime(ev, long=False)
+            if short_now and not self.short_active and fired is None:
+                reason = self._reason(ev, long=False)
+                fired = self._entry_signal(ev, Direction.SHORT, reason, now_ns)
+            self.short_active = short_now
         return fired
 
     def _needed(self, *, long: bool) -> tuple[str, ...]:
         trend = ("ema_trend",) if self.strategy.trend_filter else ()
         return _TREND_FIELDS + trend + (_LONG_PIVOTS if long else _SHORT_PIVOTS)
 
-    def _regime(self, ev: IndicatorsUpdated, *, long: bool) -> tuple[bool, str] | None:
-        """(regime true?, reason) or None when an indicator it needs is not valid."""
-        if not all(name in ev.valid for name in self._needed(long=long)):
-            return None
+    def _regime(self, ev: IndicatorsUpdated, *, long: bool) -> bool:
+        """Whether the long (or short) regime holds; every indicator it needs is valid.
+
+        Runs on every candle, so it builds no text: :meth:`_reason` explains a signal.
+        """
+        s, close = self.strategy, float(ev.close)
+        if long:
+            if not (ev.ema_fast > ev.ema_mid > ev.ema_slow):
+                return False
+            if s.trend_filter and not close > ev.ema_trend:
+                return False
+            if not s.rsi_long_min <= ev.rsi < s.rsi_long_max:
+                return False
+            level = ev.pivot_r1 if close <= ev.pivot_r1 else ev.pivot_r2
+            gap = level - close if close <= level else math.inf
+        else:
+            if not (ev.ema_fast < ev.ema_mid < ev.ema_slow):
+                return False
+            if s.trend_filter and not close < ev.ema_trend:
+                return False
+            if not s.rsi_short_min < ev.rsi <= s.rsi_short_max:
+                return False
+            level = ev.pivot_s1 if close >= ev.pivot_s1 else ev.pivot_s2
+            gap = close - level if close >= level else math.inf
+        return gap > close * s.pivot_buffer_pct / 100.0
+
+    def _reason(self, ev: IndicatorsUpdated, *, long: bool) -> str:
+        """Why the long (or short) regime holds: the text a signal carries."""
         s, close = self.strategy, float(ev.close)
         if long:
             aligned = ev.ema_fast > ev.ema_mid > ev.ema_slow
             trend = not s.trend_filter or close > ev.ema_trend
-            rsi_ok = s.rsi_long_min <= ev.rsi < s.rsi_long_max
             level = ev.pivot_r1 if close <= ev.pivot_r1 else ev.pivot_r2
             gap = level - close if close <= level else math.inf
         else:
             aligned = ev.ema_fast < ev.ema_mid < ev.ema_slow
             trend = not s.trend_filter or close < ev.ema_trend
-            rsi_ok = s.rsi_short_min < ev.rsi <= s.rsi_short_max
             level = ev.pivot_s1 if close >= ev.pivot_s1 else ev.pivot_s2
             gap = close - level if close >= level else math.inf
-        room = gap > close * s.pivot_buffer_pct / 100.0
         word = "resistance" if long else "support"
-        reason = (
+        return (
             f"ema {'aligned' if aligned else 'not aligned'}, trend {'ok' if trend else 'against'}, "
             f"rsi {ev.rsi:.2f}, next {word} "
             + ("none" if math.isinf(gap) else f"{100.0 * gap / close:.3f}% away")
         )
-        return aligned and trend and rsi_ok and room, reason
 
     def _entry_signal(
         self, ev: IndicatorsUpdated, direction: Direction, reason: str, now_ns: int

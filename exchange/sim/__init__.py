@@ -30,6 +30,7 @@ from exchange.sim._standalone import (
     read_venue_file,
     run_standalone,
     sim_clock,
+    sim_fingerprint,
     simulator_for,
     write_venue_file,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "read_venue_file",
     "run_standalone",
     "sim_clock",
+    "sim_fingerprint",
     "simulator_for",
     "write_venue_file",
 ]

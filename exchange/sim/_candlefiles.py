@@ -7,16 +7,23 @@ one candle per line, oldest first, one resolution per file. ``.csv.gz`` is gunzi
 A file belongs to the symbol its name starts with once ``_``, ``-`` and ``.`` are
 removed and case is ignored (``BTCUSD-15m.csv``, ``btc_usd.csv.gz``).
 
-Intra-candle path rule: ``STEPS_PER_CANDLE`` steps per candle; the path visits open, then
-low then high for a rising candle (close >= open) or high then low for a falling one, then
-close, at steps 0, n/3, 2n/3 and n-1, and is linear in ticks between them. Prices are
-rounded to the product's tick first, so the candles rebuilt from the path reproduce the
-file's OHLC exactly; volume is spread evenly over the steps.
+Intra-candle path (``sim.candle_path``):
+
+- ``"interpolated"``: ``STEPS_PER_CANDLE`` steps per candle; the path visits open, then low
+  then high for a rising candle (close >= open) or high then low for a falling one, then
+  close, at steps 0, n/3, 2n/3 and n-1, and is linear in ticks between them.
+- ``"backtest"``: the backtest's four points per candle (``exchange.sim._barpath``): open,
+  extremes, close at 1/8, 3/8, 5/8 and 7/8 of the candle; the market puts the extremes in
+  the order the account's position calls for (:meth:`CandleFileSource.order_extremes`).
+
+Prices are rounded to the product's tick first, so the candles rebuilt from either path
+reproduce the file's OHLC exactly; volume is spread evenly over the steps.
 
 Time mapping: all files are shifted by one whole number of candles so that candle
-``history`` (by default min(1400, half the file)) of the first symbol starts at the
-clock's current candle; earlier candles become history, later ones play live. When the
-files run out the prices stop moving.
+``history`` (the bot's ``exchange.history_candles``, at most all but one; without it
+min(1400, half the file)) of the first symbol starts at the clock's current candle;
+earlier candles become history, later ones play live. When the files run out the prices
+stop moving.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from exchange.sim import _barpath
 from exchange.sim._errors import CandleDataError
 from exchange.sim._products import SimProduct
 
@@ -47,6 +55,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STEPS_PER_CANDLE = 60
+PATHS = ("interpolated", "backtest")
 HEADER = ("open_time_ms", "open", "high", "low", "close", "volume")
 _SUFFIXES = (".csv", ".csv.gz", ".feather")
 
@@ -168,25 +177,35 @@ class CandleFileSource:
         files: dict[str, Path],
         *,
         history_candles: int | None = None,
+        path: str = "interpolated",
     ) -> None:
+        if path not in PATHS:
+            raise CandleDataError(f"candle path must be one of {', '.join(PATHS)}, was {path!r}")
+        self.path = path
+        self.steps = _barpath.STEPS if path == "backtest" else STEPS_PER_CANDLE
         self.products = tuple(products)
         data = [read_candles(files[p.symbol]) for p in self.products]
         res_ms = {d.resolution_ms for d in data}
         if len(res_ms) != 1:
             raise CandleDataError(f"candle files mix resolutions: {sorted(res_ms)} ms")
         self.resolution_ms = res_ms.pop()
-        if self.resolution_ms % STEPS_PER_CANDLE:
+        grid = 2 * self.steps if path == "backtest" else self.steps  # bar steps sit mid-slot
+        if self.resolution_ms % grid:
             raise CandleDataError(f"resolution {self.resolution_ms} ms is not a whole step grid")
-        self.step_ns = self.resolution_ms // STEPS_PER_CANDLE * 1_000_000
+        self.step_ns = self.resolution_ms // self.steps * 1_000_000
+        self._offset_ns = self.step_ns // 2 if path == "backtest" else 0
         first = data[0]
         self._history = (
-            min(1400, len(first.open_ms) // 2) if history_candles is None else history_candles
+            min(1400, len(first.open_ms) // 2)
+            if history_candles is None
+            else min(history_candles, len(first.open_ms) - 1)
         )
         self._grid0_ms = int(min(d.open_ms[0] for d in data))
         end_ms = int(max(d.open_ms[-1] for d in data)) + self.resolution_ms
         steps = (end_ms - self._grid0_ms) * 1_000_000 // self.step_ns
         self._ticks = np.zeros((steps, len(data)), dtype=np.int64)
         self._volumes = np.zeros((steps, len(data)))
+        self._extremes = np.zeros((steps // self.steps + 1, len(data), 2), dtype=np.int64)
         for j, (product, candles) in enumerate(zip(self.products, data, strict=True)):
             self._fill(j, product, candles)
         self._anchor_ms = int(first.open_ms[min(self._history, len(first.open_ms) - 1)])
@@ -194,16 +213,16 @@ class CandleFileSource:
         self._shift_ns = 0
 
     def _fill(self, j: int, product: SimProduct, candles: FileCandles) -> None:
-        n = STEPS_PER_CANDLE
+        n = self.steps
         anchors = np.array([0, n // 3, 2 * n // 3, n - 1])
-        steps_per_ms = 1_000_000 / self.step_ns
         for i, (o, h, low, c) in enumerate(candles.ohlc):
             t = [_ticks(product, v) for v in (o, h, low, c)]
             points = [t[0], t[2], t[1], t[3]] if c >= o else [t[0], t[1], t[2], t[3]]
             path = np.rint(np.interp(np.arange(n), anchors, points)).astype(np.int64)
-            at = int((int(candles.open_ms[i]) - self._grid0_ms) * steps_per_ms)
+            at = (int(candles.open_ms[i]) - self._grid0_ms) * 1_000_000 // self.step_ns
             self._ticks[at : at + n, j] = path
             self._volumes[at : at + n, j] = candles.volume[i] / n
+            self._extremes[at // n, j] = (t[2], t[1])
         col = self._ticks[:, j]
         filled = np.flatnonzero(col)
         if len(filled):  # before the file starts: its first price; gaps: the last price
@@ -217,7 +236,22 @@ class CandleFileSource:
         current = now_ns - now_ns % res_ns
         shift = current - self._anchor_ms * 1_000_000
         self._shift_ns = shift - shift % res_ns
-        return self._grid0_ms * 1_000_000 + self._shift_ns
+        return self._grid0_ms * 1_000_000 + self._shift_ns + self._offset_ns
+
+    def order_extremes(self, held: Sequence[int]) -> None:
+        """Backtest path, before a candle's first extreme is taken: put its two extremes in
+        the order ``held`` (the account's signed position per product) calls for."""
+        pos = self._pos
+        if self.path != "backtest" or pos % self.steps != 1 or pos + 1 >= len(self._ticks):
+            return
+        candle = pos // self.steps
+        for j, size in enumerate(held):
+            low, high = (int(v) for v in self._extremes[candle, j])
+            if low == high == 0:  # a hole in this symbol's file: the last price stays
+                continue
+            open_, close = int(self._ticks[pos - 1, j]), int(self._ticks[pos + 2, j])
+            first, second = (low, high) if _barpath.low_first(size, open_, close) else (high, low)
+            self._ticks[pos, j], self._ticks[pos + 1, j] = first, second
 
     def take(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The next ``count`` steps (fewer at the end of the files): ticks and volumes."""

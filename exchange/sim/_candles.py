@@ -13,6 +13,7 @@ import bisect
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,16 @@ class CandleStore:
         self._lock = threading.Lock()
         self._starts: dict[str, list[int]] = {s: [] for s in symbols}
         self._rows: dict[str, list[list[float]]] = {s: [] for s in symbols}
+
+    def dump(self) -> dict[str, Any]:
+        """Every row, to save (:meth:`load` puts them back)."""
+        with self._lock:
+            return {"starts": self._starts, "rows": self._rows}
+
+    def load(self, saved: dict[str, Any]) -> None:
+        """Replace every row with those of :meth:`dump`."""
+        with self._lock:
+            self._starts, self._rows = saved["starts"], saved["rows"]
 
     def add(self, symbol: str, ts_ns: int, ticks: int, volume: float) -> None:
         """Record one market step (a trade of ``volume`` at ``ticks``) at market time ``ts_ns``."""

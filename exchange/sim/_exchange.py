@@ -24,6 +24,7 @@ from exchange.sim._facade import SimEngine
 from exchange.sim._faults import Faults
 from exchange.sim._generator import CorrelatedGenerator, GeneratorParams
 from exchange.sim._market import Market, PriceSource
+from exchange.sim._persist import SavedExchange, SimStateError
 from exchange.sim._products import SimProduct, default_products
 from exchange.sim._rest_app import RestApp
 from exchange.sim._rest_routes import build_routes
@@ -31,12 +32,30 @@ from exchange.sim._rest_server import RestServer
 from exchange.sim._ws_server import WsServer
 from messages.settings import SimSettings
 
-__all__ = ["MARKETS", "SimExchange"]
+__all__ = ["MARKETS", "SimExchange", "fingerprint"]
 
 log = logging.getLogger(__name__)
 
 MARKETS = ("generator", "files", "manual")
 _CANDLE_S = 900
+
+
+def fingerprint(
+    settings: SimSettings, market: str, history_candles: int | None
+) -> tuple[object, ...]:
+    """What shapes a simulated exchange: one saved with another fingerprint is another
+    exchange and is not resumed (see ``exchange.sim._persist``)."""
+    s = settings
+    return (
+        market,
+        history_candles,
+        s.data_dir,
+        s.candle_path,
+        s.seed,
+        str(s.starting_balance),
+        str(s.fee_maker_pct),
+        str(s.fee_taker_pct),
+    )
 
 
 class SimExchange:
@@ -79,6 +98,7 @@ class SimExchange:
             raise ExchangeSimError(f"market must be one of {', '.join(MARKETS)}, was {market!r}")
         self.settings = settings or SimSettings()
         s = self.settings
+        self.fingerprint = fingerprint(s, market, history_candles)
         self.clock: Clock = clock or ScaledClock(speed=s.speed * _CANDLE_S)
         self.host = host
         self.products = tuple(
@@ -96,7 +116,9 @@ class SimExchange:
             if not s.data_dir:
                 raise ExchangeSimError('market="files" needs sim.data_dir (a candle directory)')
             files = find_candle_files(Path(s.data_dir), [p.symbol for p in self.products])
-            source = CandleFileSource(self.products, files, history_candles=history_candles)
+            source = CandleFileSource(
+                self.products, files, history_candles=history_candles, path=s.candle_path
+            )
         else:
             source = CorrelatedGenerator(self.products, seed=s.seed, params=generator)
         self.market = Market(
@@ -126,16 +148,21 @@ class SimExchange:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> SimExchange:
-        """Play the history, bind REST and both WebSockets, start the market thread.
+    def start(self, resume: SavedExchange | None = None) -> SimExchange:
+        """Play the history (or go on from ``resume``), bind REST and both WebSockets, start
+        the market thread.
 
         Raises:
             ExchangeSimError: a port is in use or the host cannot be bound.
+            SimStateError: ``resume`` was saved by a simulator with other settings.
         """
         if self._started:
             return self
         self._started = True
-        self.market.prefill()
+        if resume is None:
+            self.market.prefill()
+        else:
+            self._resume(resume)
         s = self.settings
         try:
             self._rest = RestServer(self._app, host=self.host, port=s.rest_port)
@@ -152,6 +179,35 @@ class SimExchange:
             self.public_ws_url,
         )
         return self
+
+    def saved(self, journal_seq: int) -> SavedExchange:
+        """The whole exchange as it is now, to resume later (stops the market first: what is
+        saved does not move on while it is copied)."""
+        self.market.stop()
+        market = self.market.saved()
+        with self.engine.locked() as core:
+            return SavedExchange(
+                fingerprint=self.fingerprint,
+                journal_seq=journal_seq,
+                clock_ns=self.clock.now_ns(),
+                core=core,
+                event_id=self.engine.event_id,
+                candles=self.candles.dump(),
+                source=self.market.source,
+                market=market,
+            )
+
+    def _resume(self, saved: SavedExchange) -> None:
+        if saved.fingerprint != self.fingerprint:
+            raise SimStateError(
+                "the saved simulator was made with other [sim] settings or candle files"
+            )
+        with self.engine.locked():
+            self.engine.core = saved.core
+            self.engine.event_id = saved.event_id
+        self.candles.load(saved.candles)
+        self.market.resume(saved.market, saved.source)
+        log.info("sim exchange resumed at market time %d", saved.clock_ns)
 
     def stop(self) -> None:
         """Stop the market, close every socket and join every thread (idempotent)."""

@@ -5,7 +5,13 @@ A price source (the generator or candle files) yields steps on a fixed market-ti
 (fills, stops, mark) and the candle store records; the synthetic book is rebuilt around the
 price once per batch. At high clock speeds the public tape is sampled (at most
 ``TAPE_PER_BATCH`` trades per symbol per batch) but fills and candles see every step.
-Funding is exchanged at each multiple of the product's funding interval.
+Funding is exchanged at each multiple of the product's funding interval, before the first
+step at or after it (at the mark the market had then).
+
+A candle-file source on the backtest's path (``sim.candle_path = "backtest"``) is played one
+step at a time with the backtest's book: one deep level at the price and one tick above,
+every step, each trade filling our orders on both sides as the backtest's does; the
+extremes of each candle are ordered by the account's position (``exchange.sim._barpath``).
 
 Threads: :meth:`start` runs :meth:`advance` on a daemon thread every ``tick_s`` real
 seconds; with ``manual=True`` nothing runs and tests call :meth:`step`.
@@ -17,10 +23,11 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from exchange.sim import _barpath
 from exchange.sim._candles import CandleStore
 from exchange.sim._facade import SimEngine
 from exchange.sim._model import BUY, SELL
@@ -90,6 +97,7 @@ class Market:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.bar_path = getattr(source, "path", None) == "backtest"
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -121,6 +129,25 @@ class Market:
                 core.last[product.symbol] = int(self._last_ticks[j])
             self._publish_step(j, product, last_ts, int(self._last_ticks[j]), 0, book=True)
 
+    def saved(self) -> dict[str, object]:
+        """Where the market is (with its source, enough to go on from here): to save."""
+        with self._lock:
+            return {
+                "next_ns": self._next_ns,
+                "last_ticks": self._last_ticks.copy(),
+                "next_funding": list(self._next_funding),
+                "rng": self._rng.bit_generator.state,
+            }
+
+    def resume(self, saved: dict[str, Any], source: PriceSource) -> None:
+        """Go on from :meth:`saved` with ``source`` (instead of :meth:`prefill`)."""
+        with self._lock:
+            self.source = source
+            self._next_ns = saved["next_ns"]
+            self._last_ticks = saved["last_ticks"].copy()
+            self._next_funding = list(saved["next_funding"])
+            self._rng.bit_generator.state = saved["rng"]
+
     def start(self) -> None:
         """Start the market thread (not in manual mode)."""
         if self.manual or self._thread is not None:
@@ -151,6 +178,8 @@ class Market:
             due = min(MAX_STEPS_PER_BATCH, (now_ns - self._next_ns) // step + 1)
             if due <= 0:
                 return 0
+            if self.bar_path:
+                return self._advance_bars(due)
             ticks, volumes = self.source.take(due)
             tape_every = max(1, len(ticks) // TAPE_PER_BATCH)
             for i in range(len(ticks)):
@@ -169,6 +198,31 @@ class Market:
             self._next_ns += max(1, len(ticks)) * step
             self.engine.publish([CandlesTicked(self._next_ns - step)])
             return len(ticks)
+
+    def _advance_bars(self, due: int) -> int:
+        """The backtest's path: one step at a time, extremes ordered by the account."""
+        step, played = self.source.step_ns, 0
+        for _ in range(due):
+            self.source.order_extremes(self._held())  # type: ignore[attr-defined]
+            ticks, volumes = self.source.take(1)
+            if len(ticks) == 0:
+                break
+            ts = self._next_ns
+            for j, product in enumerate(self.products):
+                volume = round(volumes[0, j]) or 1
+                self._publish_step(j, product, ts, int(ticks[0, j]), volume, book=True)
+            self._next_ns += step
+            played += 1
+            self.engine.publish([CandlesTicked(ts)])
+        return played
+
+    def _held(self) -> list[int]:
+        """Signed contracts the accounts hold per product, in product order."""
+        with self.engine.locked() as core:
+            return [
+                sum(a.positions[p.product_id].size for a in core.accounts.values())
+                for p in self.products
+            ]
 
     def step(self, prices: Mapping[str, str] | None = None) -> int:
         """Manual mode: play one step at the clock's now; ``prices`` (wire strings) override
@@ -203,9 +257,15 @@ class Market:
         previous = int(self._last_ticks[j])
         aggressor = BUY if ticks > previous else SELL if ticks < previous else None
         self._last_ticks[j] = ticks
+        if self._next_funding and ts >= self._next_funding[j]:
+            self._fund(j, product, ts)
         if volume:
             self.candles.add(product.symbol, ts, ticks, float(volume))
-        bids, asks = self._levels(product, ticks) if book else (None, None)
+        if self.bar_path:
+            aggressor = None  # the backtest's trade: fills our orders on both sides
+            bids, asks = {ticks: _barpath.DEPTH}, {ticks + 1: _barpath.DEPTH}
+        else:
+            bids, asks = self._levels(product, ticks) if book else (None, None)
         self.engine.market_tick_at(
             product.symbol,
             ts,
@@ -215,11 +275,13 @@ class Market:
             asks=asks,
             tape=tape,
         )
-        if self._next_funding and ts >= self._next_funding[j]:
-            interval = product.funding_interval_s * _NS
-            self._next_funding[j] = ts - ts % interval + interval
-            rate = self.source.funding_rate_pct(j)
-            self.engine.apply_funding(product.symbol, rate, self._next_funding[j], ts)
+
+    def _fund(self, j: int, product: SimProduct, ts: int) -> None:
+        """Exchange the funding due at or before ``ts`` (at the mark before this step)."""
+        interval = product.funding_interval_s * _NS
+        self._next_funding[j] = ts - ts % interval + interval
+        rate = self.source.funding_rate_pct(j)
+        self.engine.apply_funding(product.symbol, rate, self._next_funding[j], ts)
 
     def _levels(self, product: SimProduct, mid: int) -> tuple[dict[int, int], dict[int, int]]:
         """A synthetic book around ``mid``: BOOK_LEVELS levels a side, one step apart."""

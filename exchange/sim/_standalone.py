@@ -15,20 +15,40 @@ import orjson
 
 from actors._clock import ScaledClock
 from exchange.sim._errors import ExchangeSimError
-from exchange.sim._exchange import SimExchange
+from exchange.sim._exchange import SimExchange, fingerprint
 from messages.settings import TIMEFRAME_SECONDS, Settings
 
-__all__ = ["run_standalone", "sim_clock", "simulator_for"]
+__all__ = ["run_standalone", "sim_clock", "sim_fingerprint", "simulator_for"]
 
 
 def sim_clock(settings: Settings) -> ScaledClock:
-    """The simulated market's clock: ``sim.speed`` ``bot.timeframe`` candles per real second."""
-    return ScaledClock(speed=settings.sim.speed * TIMEFRAME_SECONDS[settings.bot.timeframe])
+    """The simulated market's clock: ``sim.speed`` ``bot.timeframe`` candles per real second.
+
+    It starts at the open of the current candle, so the first candle the bot sees form is a
+    whole one: a bot starting with the simulator has one candle period to get ready before
+    its first close, and the simulator's history ends on a closed candle.
+    """
+    timeframe_ns = TIMEFRAME_SECONDS[settings.bot.timeframe] * 1_000_000_000
+    now = time.time_ns()
+    return ScaledClock(
+        speed=settings.sim.speed * TIMEFRAME_SECONDS[settings.bot.timeframe],
+        start_ns=now - now % timeframe_ns,
+    )
+
+
+def sim_fingerprint(settings: Settings) -> tuple[object, ...]:
+    """The fingerprint of the simulator :func:`simulator_for` builds from ``settings``."""
+    return fingerprint(settings.sim, _market_kind(settings), settings.exchange.history_candles)
 
 
 def simulator_for(settings: Settings, clock: ScaledClock) -> SimExchange:
     """A simulator as the settings describe it: candle files when sim.data_dir is set."""
-    return SimExchange(settings.sim, clock=clock, market=_market_kind(settings))
+    return SimExchange(
+        settings.sim,
+        clock=clock,
+        market=_market_kind(settings),
+        history_candles=settings.exchange.history_candles,
+    )
 
 
 def _market_kind(settings: Settings) -> str:

@@ -325,6 +325,9 @@ class SimSettings:
         doc="The simulator's documented local demo secret; not a secret")
     data_dir: str = _key("", "path", **_PATH,
         doc='Directory of candle files to replay; "" uses the built-in market generator')
+    candle_path: str = _key("interpolated", "choice", choices=("interpolated", "backtest"),
+        doc='Candle file path: "interpolated" (60 steps, 25-level book) or "backtest" '
+            '(its 4 steps, 1 deep level)')
     fee_maker_pct: Decimal = _key(Decimal("0.02"), "% of notional", ge=-1, le=1,  # noqa: RUF009 - returns a Field
         doc="Maker fee; negative is a rebate")
     fee_taker_pct: Decimal = _key(Decimal("0.05"), "% of notional", ge=0, le=1,  # noqa: RUF009 - returns a Field

@@ -21,6 +21,7 @@ from actors import (
     ChildSpec,
     DeterministicRuntime,
     Restart,
+    ScaledClock,
     SupervisorSpec,
     ThreadedRuntime,
     supervisor,
@@ -232,7 +233,9 @@ class World:
         self.kind = kind
         self.runtime: Any
         if kind == "threaded":
-            self.runtime = ThreadedRuntime(seed=7, start_timeout_ns=5_000_000_000)
+            # Real time from START_NS: candles of the scenario close after the tree started.
+            clock = ScaledClock(speed=1.0, start_ns=START_NS)
+            self.runtime = ThreadedRuntime(seed=7, start_timeout_ns=5_000_000_000, clock=clock)
         else:
             self.runtime = DeterministicRuntime(start_ns=START_NS, seed=7)
         self.runtime.start_root(root)

@@ -19,6 +19,7 @@ from messages import (
     EquityUpdated,
     HedgeClosed,
     HedgeOpened,
+    IndicatorsUpdated,
     KillSwitchReset,
     KillSwitchTriggered,
     OrderAccepted,
@@ -70,6 +71,14 @@ def open_long(w: World, t: int = START_NS) -> PositionOpened:
     w.candle(long_candle(t))
     w.market("BTCUSD", "69999", "69999.5")  # the ask comes down to our bid: a maker fill
     return w.of(PositionOpened)[-1]
+
+
+def eth_long(t: int) -> IndicatorsUpdated:
+    """ETHUSD candle in a long regime (stop 40 below with ATR 20)."""
+    return indicators(
+        "ETHUSD", "3500", t=t, fast=3520.0, mid=3500.0, slow=3450.0, trend=3300.0, rsi=65.0,
+        atr=20.0, r1=4000.0, r2=4200.0,
+    )  # fmt: skip
 
 
 def wallet_equals_ledgers(w: World) -> None:
@@ -203,12 +212,22 @@ def test_hedge_chunks_profit_take_and_rehedge() -> None:
 
 @pytest.mark.parametrize("kind", ["threaded", "deterministic"])
 def test_kill_switch_latches_flattens_and_resumes(kind: str) -> None:
-    w = make_world(kind=kind, risk={"max_drawdown_pct": Decimal("0.5")}, hedge={"enabled": False})
+    """A stop's realised loss breaches the drawdown (risk sees the venue's equity, the wallet
+    balance): the kill switch closes the other position and refuses entries until reset."""
+    w = make_world(
+        kind=kind,
+        risk={"max_drawdown_pct": Decimal("0.5"), "max_leverage": 5.0},
+        hedge={"enabled": False},
+    )
     try:
         open_long(w)
-        w.market("BTCUSD", "69600", "69600.5", price="69600")
+        w.candle(eth_long(START_NS))
+        w.market("ETHUSD", "3499.9", "3499.95")  # the ask comes down to the ETH entry
+        assert {p.symbol for p in w.of(PositionOpened)} == {"BTCUSD", "ETHUSD"}
+        w.market("BTCUSD", "69300", "69300.5", price="69300")  # BTC's stop: -1 % realised
         assert len(w.of(KillSwitchTriggered)) == 1
-        assert w.of(PositionClosed)[-1].reason == "flatten"
+        closed = {c.symbol: c.reason for c in w.of(PositionClosed)}
+        assert closed == {"BTCUSD": "stop", "ETHUSD": "flatten"}
         w.candle(long_candle(START_NS + CANDLE_NS, rsi=75.0))
         w.candle(long_candle(START_NS + 2 * CANDLE_NS))
         assert w.of(RiskDecision)[-1].reason.startswith("kill_switch")

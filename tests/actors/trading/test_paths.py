@@ -27,16 +27,15 @@ from messages import (
     UnixNanos,
 )
 from tests.actors.trading.scenario import CANDLE_NS, START_NS, World, correlations, indicators
-from tests.actors.trading.test_flow import long_candle, make_world, open_long, wallet_equals_ledgers
+from tests.actors.trading.test_flow import (
+    eth_long,
+    long_candle,
+    make_world,
+    open_long,
+    wallet_equals_ledgers,
+)
 
 BOTH = pytest.mark.parametrize("kind", ["threaded", "deterministic"])
-
-
-def eth_long(t: int) -> Any:
-    return indicators(
-        "ETHUSD", "3500", t=t, fast=3520.0, mid=3500.0, slow=3450.0, trend=3300.0, rsi=65.0,
-        atr=20.0, r1=4000.0, r2=4200.0,
-    )  # fmt: skip
 
 
 def sol_long(t: int) -> Any:
@@ -216,5 +215,21 @@ def test_partially_filled_exit_closes_the_rest_on_the_next_price(kind: str) -> N
         closed = w.of(PositionClosed)[-1]
         assert closed.reason == "exit signal"
         wallet_equals_ledgers(w)
+    finally:
+        w.close()
+
+
+def test_an_entry_priced_past_its_stop_is_abandoned_not_placed() -> None:
+    """The price moved through the stop between the candle's close and the entry: buying
+    there would be stopped out at once (stop 69300 for the long candle's close 70000)."""
+    w = make_world()
+    try:
+        w.market("BTCUSD", "69250", "69250.5")
+        w.candle(long_candle(START_NS))
+        (abandoned,) = w.of(EntryAbandoned)
+        assert abandoned.reason == "price 69249.5 already past the stop 69300.0"
+        assert w.of(OrderAccepted) == []
+        w.candle(long_candle(START_NS + 2 * CANDLE_NS, close="69250"))  # risk freed the slot
+        assert w.of(RiskDecision)[-1].decision is not RiskVerdict.REJECTED
     finally:
         w.close()
