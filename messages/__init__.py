@@ -108,6 +108,7 @@ from messages._trading import (
     EntryAbandoned,
     EquityUpdated,
     HedgeClosed,
+    HedgeDecision,
     HedgeOpened,
     KillSwitchReset,
     KillSwitchTriggered,
@@ -116,9 +117,11 @@ from messages._trading import (
     PositionFinished,
     PositionOpened,
     ReconcileDiscrepancy,
+    RequestHedge,
     RiskCheck,
     RiskDecision,
     Signal,
+    SymbolsInUse,
 )
 from messages._types import ActorId, Contracts, UnixNanos
 
@@ -161,6 +164,7 @@ __all__ = [
     "FundingRate",
     "HealthReport",
     "HedgeClosed",
+    "HedgeDecision",
     "HedgeOpened",
     "IndicatorsUpdated",
     "InvalidFieldError",
@@ -195,6 +199,7 @@ __all__ = [
     "ProductState",
     "ReconcileDiscrepancy",
     "Request",
+    "RequestHedge",
     "ResetKillSwitch",
     "Response",
     "RestartActor",
@@ -211,6 +216,7 @@ __all__ = [
     "StreamAction",
     "StreamConnected",
     "SupervisorHealth",
+    "SymbolsInUse",
     "TakeSnapshot",
     "Ticker",
     "TimeInForce",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from messages._base import Event
+from messages._base import Command, Event
 from messages._enums import Direction, RiskVerdict
 from messages._schema import Value
 from messages._types import Contracts, UnixNanos
@@ -299,6 +299,60 @@ class PositionFinished(Event):
 
     position_id: str
     symbol: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestHedge(Command):
+    """A position asks risk for a hedge in ``symbol`` (risk grants a symbol to one holder).
+
+    Attributes:
+        hedge_id: The hedge's id (``<position id>-h<n>``).
+        parent_position_id: The position the hedge would protect.
+        symbol: The hedge's venue symbol.
+        command_id: Unique id of this command. ts_init: creation time, ns.
+    """
+
+    hedge_id: str
+    parent_position_id: str
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HedgeDecision(Event):
+    """Risk's answer to :class:`RequestHedge` (audit), keyed by the parent position.
+
+    Attributes:
+        hedge_id: The hedge asked for.
+        parent_position_id: The position that asked.
+        symbol: The hedge's venue symbol.
+        granted: True: the symbol is the hedge's until it closes.
+        reason: Why not, when refused (``"ETHUSD held"``, ``"ETHUSD hedged"``).
+        ts_event: When decided, ns. ts_init: creation time, ns.
+    """
+
+    hedge_id: str
+    parent_position_id: str
+    symbol: str
+    granted: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SymbolsInUse(Event):
+    """The symbols the portfolio holds, as risk sees them: state, published retained.
+
+    A position choosing a hedge symbol reads it, so that a position started after another
+    position or hedge opened still knows that symbol is taken (the exchange keeps one
+    position per symbol: a hedge there would net with it).
+
+    Attributes:
+        held: Symbols with a strategy position, or an approved entry that may still fill.
+        hedged: Symbols with an open hedge.
+        ts_event: When it changed, ns. ts_init: creation time, ns.
+    """
+
+    held: tuple[str, ...]
+    hedged: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

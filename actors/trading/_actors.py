@@ -35,6 +35,7 @@ from messages import (
     EquityUpdated,
     Flatten,
     HedgeClosed,
+    HedgeDecision,
     HedgeOpened,
     IndicatorsUpdated,
     KillSwitchTriggered,
@@ -49,13 +50,16 @@ from messages import (
     PositionFinished,
     PositionOpened,
     Product,
+    RequestHedge,
     ResetKillSwitch,
     ResumeEntries,
     RiskDecision,
     RiskVerdict,
     Side,
     Signal,
+    SymbolsInUse,
     TopOfBook,
+    UnixNanos,
 )
 from messages.settings import ExecutionSettings, RiskSettings, StrategySettings
 
@@ -171,6 +175,30 @@ class RiskActor(DurableActor):
 
     def __init__(self, *, risk: RiskSettings, products: Mapping[str, Product]) -> None:
         self.manager = RiskManager(risk, products)
+        self.in_use: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+    def on_restored(self) -> None:
+        """Tell positions which symbols are taken (retained: later ones learn it too)."""
+        self._share_in_use()
+
+    def receive(self, message: object) -> object:
+        """Handle, then share the symbols in use if the message changed them."""
+        result = super().receive(message)
+        if not self._restoring:
+            self._share_in_use()
+        return result
+
+    def _share_in_use(self) -> None:
+        in_use = self.manager.symbols_in_use()
+        if in_use == self.in_use:
+            return
+        self.in_use = in_use
+        now = UnixNanos(self.context.now_ns())
+        # Derived state, not a money event: published at once (retained), not journaled.
+        self.context.publish(
+            SymbolsInUse(ts_event=now, ts_init=now, held=in_use[0], hedged=in_use[1]),
+            retain=True,
+        )
 
     def on_start(self) -> None:
         """Subscribe to equity, positions, hedges and abandoned entries."""
@@ -182,6 +210,7 @@ class RiskActor(DurableActor):
             HedgeOpened,
             HedgeClosed,
             EntryAbandoned,
+            PositionFinished,
         ):
             self.context.subscribe(kind)
         self.restore()
@@ -271,6 +300,27 @@ class RiskActor(DurableActor):
     def on_hedge_closed(self, ev: HedgeClosed) -> None:
         """The hedge's symbol is free again."""
         self.manager.hedged_symbols.pop(ev.hedge_id, None)
+
+    def on_request_hedge(self, cmd: RequestHedge) -> None:
+        """Grant the hedge its symbol, or refuse; the decision is journaled (audit)."""
+        granted, reason = self.manager.reserve_hedge(cmd.hedge_id, cmd.symbol)
+        self.changed()
+        now = UnixNanos(self.context.now_ns())
+        decision = HedgeDecision(
+            ts_event=now,
+            ts_init=now,
+            hedge_id=cmd.hedge_id,
+            parent_position_id=cmd.parent_position_id,
+            symbol=cmd.symbol,
+            granted=granted,
+            reason=reason,
+        )
+        self.record(decision, key=cmd.parent_position_id)
+
+    def on_position_finished(self, ev: PositionFinished) -> None:
+        """Free what the position's hedges had reserved."""
+        self.manager.position_finished(ev.position_id)
+        self.changed()
 
 
 class ExecutionActor(DurableActor):

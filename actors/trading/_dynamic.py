@@ -24,6 +24,7 @@ from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, mid_pric
 from actors.trading._ids import (
     EXECUTION_ID,
     GATEWAY_ID,
+    RISK_ID,
     TRADING_ID,
     Leg,
     hedge_actor_id,
@@ -39,6 +40,7 @@ from messages import (
     EntryAbandoned,
     FundingRate,
     HedgeClosed,
+    HedgeDecision,
     HedgeOpened,
     KillSwitchTriggered,
     MarkPrice,
@@ -51,9 +53,11 @@ from messages import (
     PositionFinished,
     PositionOpened,
     Product,
+    RequestHedge,
     RiskDecision,
     RiskVerdict,
     Signal,
+    SymbolsInUse,
     TopOfBook,
     UnixNanos,
 )
@@ -88,6 +92,7 @@ class PositionActor(DurableActor):
         "held",
         "hedged",
         "own_hedges",
+        "pending_hedge",
     )
 
     def __init__(
@@ -113,11 +118,14 @@ class PositionActor(DurableActor):
         self.correlation: CorrelationUpdated | None = None
         self.held: dict[str, str] = {}
         self.hedged: dict[str, str] = {}
+        self.in_use: frozenset[str] = frozenset()
+        self.pending_hedge: HedgePlan | None = None
         self.own_hedges: dict[str, HedgePlan] = {}
 
     def on_start(self) -> None:
         """Subscribe to own orders, prices, correlations, positions, hedges; then be ready."""
         self.context.subscribe(OrderFilled, key=self.position_id)
+        self.context.subscribe(HedgeDecision, key=self.position_id)
         self.context.subscribe(MarkPrice, key=self.symbol)
         self.context.subscribe(FundingRate, key=self.symbol)
         for kind in (
@@ -129,6 +137,7 @@ class PositionActor(DurableActor):
             HedgeClosed,
             RiskDecision,
             EntryAbandoned,
+            SymbolsInUse,
         ):
             self.context.subscribe(kind)
         self.restore()
@@ -182,16 +191,17 @@ class PositionActor(DurableActor):
             self._check_hedge()
 
     def _check_hedge(self) -> None:
-        """Start a hedge if the loss at our symbol's last price calls for one.
+        """Ask risk for a hedge if the loss at our symbol's last price calls for one.
 
         Checked on each of our symbol's prices and after each fill: a fill and the price
         that made it come by separate routes, in either order, and the result must not
-        depend on which came first.
+        depend on which came first. Risk grants each symbol to one holder: two positions
+        hedging in the same instant cannot both take one (the exchange nets a symbol).
         """
         price = None if self.closed else mid_price(self.tops.get(self.symbol))
-        if price is None or self.replaying:
+        if price is None or self.replaying or self.pending_hedge is not None:
             return
-        busy = set(self.held.values()) | set(self.hedged.values())
+        busy = set(self.held.values()) | set(self.hedged.values()) | self.in_use
         plan = self.trigger.check(
             self.ledger,
             stop_price=self.signal.stop_price,
@@ -200,15 +210,46 @@ class PositionActor(DurableActor):
             correlation=self.correlation,
             busy=busy,
         )
-        if plan is not None:
-            self.hedged[plan.hedge_id] = plan.symbol
-            self.own_hedges[plan.hedge_id] = plan
-            self.changed()
-            self._start_hedge_actor(plan)
+        if plan is None:
+            return
+        self.pending_hedge = plan
+        self.changed()
+        self.emit(
+            RISK_ID,
+            RequestHedge(
+                command_id=f"hedge-{plan.hedge_id}",
+                ts_init=UnixNanos(self.context.now_ns()),
+                hedge_id=plan.hedge_id,
+                parent_position_id=self.position_id,
+                symbol=plan.symbol,
+            ),
+        )
+
+    def on_hedge_decision(self, ev: HedgeDecision) -> None:
+        """Risk answered: start the hedge, or give the slot back and look again later."""
+        plan = self.pending_hedge
+        if plan is None or plan.hedge_id != ev.hedge_id:
+            return
+        self.pending_hedge = None
+        self.changed()
+        if not ev.granted:
+            self.trigger.opened -= 1  # this hedge never was: the next one may use its slot
+            self.context.log.info(
+                "%s: hedge in %s refused by risk: %s", self.context.actor_id, ev.symbol, ev.reason
+            )
+            return
+        self.hedged[plan.hedge_id] = plan.symbol
+        self.own_hedges[plan.hedge_id] = plan
+        self._start_hedge_actor(plan)
 
     def on_correlation_updated(self, ev: CorrelationUpdated) -> None:
         """Keep the latest correlations."""
         self.correlation = ev
+
+    def on_symbols_in_use(self, ev: SymbolsInUse) -> None:
+        """What risk knows is taken, including what opened before this position started
+        (its own events only tell what happens while it lives)."""
+        self.in_use = frozenset(ev.held) | frozenset(ev.hedged)
 
     def on_position_opened(self, ev: PositionOpened) -> None:
         """Track symbols the strategy holds (no hedge there)."""

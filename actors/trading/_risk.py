@@ -96,6 +96,35 @@ class RiskManager:
         self.pending: dict[str, OpenPosition] = {}
         self.hedged_symbols: dict[str, str] = {}
 
+    def symbols_in_use(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(held, hedged): symbols with a position or a pending entry, and with a hedge."""
+        held = {p.symbol for p in self.positions.values()} | {
+            p.symbol for p in self.pending.values()
+        }
+        return tuple(sorted(held)), tuple(sorted(set(self.hedged_symbols.values())))
+
+    def reserve_hedge(self, hedge_id: str, symbol: str) -> tuple[bool, str]:
+        """Give ``symbol`` to hedge ``hedge_id`` unless a position, an entry or another hedge
+        holds it (the exchange keeps one position per symbol). Returns (granted, why not)."""
+        held, hedged = self.symbols_in_use()
+        if self.hedged_symbols.get(hedge_id) == symbol:
+            return True, "ok"  # asked again (a replay): the same answer
+        if self.killed:
+            return False, "kill switch"
+        if symbol in held:
+            return False, f"{symbol} held"
+        if symbol in hedged:
+            return False, f"{symbol} hedged"
+        self.hedged_symbols[hedge_id] = symbol
+        return True, "ok"
+
+    def position_finished(self, position_id: str) -> None:
+        """The position and its hedges are gone: free what its hedges reserved (a granted
+        hedge that never started would otherwise hold its symbol for good)."""
+        prefix = f"{position_id}-h"
+        for hedge_id in [h for h in self.hedged_symbols if h.startswith(prefix)]:
+            del self.hedged_symbols[hedge_id]
+
     # --- state updates --------------------------------------------------------------------
 
     def on_equity(self, ev: EquityUpdated, *, now_ns: int) -> KillSwitchTriggered | None:

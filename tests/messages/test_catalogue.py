@@ -61,6 +61,9 @@ CATALOGUE: dict[str, set[str]] = {
         "EquityUpdated",
         "EntryAbandoned",
         "PositionFinished",
+        "SymbolsInUse",
+        "RequestHedge",
+        "HedgeDecision",
         "ReconcileDiscrepancy",
     },
     "messages._control": {

@@ -44,6 +44,7 @@ from messages import (
     EntryAbandoned,
     EquityUpdated,
     HedgeClosed,
+    HedgeDecision,
     HedgeOpened,
     IndicatorsUpdated,
     KillSwitchReset,
@@ -68,6 +69,7 @@ BALANCE = Decimal(10_000)
 CANDLE_NS = 900 * 1_000_000_000
 ALL_VALID = INDICATOR_FIELDS  # every indicator an IndicatorsUpdated carries
 RECORDED = (
+    HedgeDecision,
     Signal,
     RiskDecision,
     OrderAccepted,

@@ -13,6 +13,7 @@ from messages import (
     EntryAbandoned,
     Flatten,
     HedgeClosed,
+    HedgeDecision,
     HedgeOpened,
     OrderAccepted,
     OrderCancelled,
@@ -231,5 +232,59 @@ def test_an_entry_priced_past_its_stop_is_abandoned_not_placed() -> None:
         assert w.of(OrderAccepted) == []
         w.candle(long_candle(START_NS + 2 * CANDLE_NS, close="69250"))  # risk freed the slot
         assert w.of(RiskDecision)[-1].decision is not RiskVerdict.REJECTED
+    finally:
+        w.close()
+
+
+def test_a_position_started_later_never_hedges_into_a_symbol_already_taken() -> None:
+    """Position B starts after position A (BTCUSD) and A's hedge (ETHUSD) opened, so it saw
+    neither event; the exchange keeps one position per symbol, so a hedge of B in either
+    would net with them. Risk's retained SymbolsInUse tells B: no eligible symbol, no hedge."""
+    w = make_world(
+        risk={"max_leverage": 5.0},
+        hedge={"trigger_stop_fraction": 0.3, "max_hedges_per_position": 1},
+    )
+    try:
+        first = open_long(w)
+        w.send(position_actor_id(first.position_id), correlations())
+        w.market("ETHUSD", "3500", "3500.05")
+        w.market("BTCUSD", "69780", "69780.5")  # A's hedge in ETHUSD
+        assert [h.symbol for h in w.of(HedgeOpened)] == ["ETHUSD"]
+        w.candle(sol_long(START_NS + CANDLE_NS))
+        w.market("SOLUSD", "149.98", "149.99")  # the ask comes down to B's entry
+        second = w.of(PositionOpened)[-1]
+        assert second.symbol == "SOLUSD"
+        w.send(position_actor_id(second.position_id), correlations())
+        w.market("SOLUSD", "149.3", "149.31")  # B's loss passes 0.3 x its stop distance
+        assert [h.symbol for h in w.of(HedgeOpened)] == ["ETHUSD"]
+    finally:
+        w.close()
+
+
+def test_two_positions_hedging_in_the_same_instant_cannot_both_take_one_symbol() -> None:
+    """BTCUSD and ETHUSD longs both reach their hedge trigger on one market move; each one's
+    best free symbol is SOLUSD. Risk grants it to one and refuses the other (journaled)."""
+    w = make_world(
+        risk={"max_leverage": 5.0},
+        hedge={"trigger_stop_fraction": 0.3, "max_hedges_per_position": 1},
+    )
+    try:
+        btc = open_long(w)
+        w.candle(eth_long(START_NS))
+        w.market("ETHUSD", "3499.9", "3499.95")
+        eth = w.of(PositionOpened)[-1]
+        assert eth.symbol == "ETHUSD"
+        for opened in (btc, eth):
+            w.send(position_actor_id(opened.position_id), correlations())
+        w.market("SOLUSD", "150", "150.01")
+        for step in (
+            MarketStep("BTCUSD", price=None, bid=Decimal("69780"), ask=Decimal("69780.5")),
+            MarketStep("ETHUSD", price=None, bid=Decimal("3480"), ask=Decimal("3480.05")),
+        ):
+            w.runtime.inject("gateway", step)
+        w.settle()
+        assert [h.symbol for h in w.of(HedgeOpened)] == ["SOLUSD"]
+        decisions = sorted((d.granted, d.reason) for d in w.of(HedgeDecision))
+        assert decisions == [(False, "SOLUSD hedged"), (True, "ok")]
     finally:
         w.close()
