@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -332,6 +332,7 @@ def embedded_simulator(
             api_key=Secret(sim.api_key),
             api_secret=Secret(sim.api_secret),
             products=products,
+            freeze=sim.market.stop,
         )
     finally:
         try:
@@ -360,11 +361,13 @@ def run_tree(
     duration_s: float | None,
     stop: threading.Event,
     notifier: SystemdNotifier | None = None,
+    stopping: Callable[[], None] | None = None,
 ) -> int:
     """Start ``root``, wait for a stop request, the duration or root failure; return exit code.
 
     The wait is bounded by ``duration_s`` when given; a stop request (signal) or the root
-    supervisor giving up ends it early. Always shuts the tree down in reverse order.
+    supervisor giving up ends it early. ``stopping`` runs just before the tree shuts down.
+    Always shuts the tree down in reverse order.
     """
     try:
         runtime.start_root(root)
@@ -380,6 +383,8 @@ def run_tree(
         if remaining <= 0 or runtime.wait(remaining):
             break
     failed = runtime.root_failure is not None
+    if stopping is not None:
+        stopping()
     if notifier is not None:
         notifier.stopping()
     alive = runtime.shutdown()
@@ -631,7 +636,14 @@ def run_with_state(
         settings, clock_speed=speed, venue=venue, store=store, view=view, notifier=notifier
     )
     try:
-        code = run_tree(runtime, tree, duration_s=args.duration, stop=stop, notifier=notifier)
+        code = run_tree(
+            runtime,
+            tree,
+            duration_s=args.duration,
+            stop=stop,
+            notifier=notifier,
+            stopping=venue.freeze,
+        )
     finally:
         view.close()
     log.info("stopped with exit status %d", code)

@@ -15,7 +15,7 @@ stops them in reverse order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +47,8 @@ class Venue:
         api_key: API key; never logged.
         api_secret: API secret; never logged.
         products: the exchange's products by symbol, loaded at start (never hard-coded).
+        freeze: for the embedded simulator: stops its market when the bot starts to stop,
+            so nothing fills on it that the stopping bot would not hear of.
     """
 
     rest_url: str
@@ -55,6 +57,7 @@ class Venue:
     api_key: Secret
     api_secret: Secret
     products: Mapping[str, Product]
+    freeze: Callable[[], None] | None = None
 
 
 def build_tree(

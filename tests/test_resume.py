@@ -2,16 +2,15 @@
 
 Real processes on the embedded simulator (the crash test's fast, trade-happy settings). A
 clean stop saves the simulated exchange beside the bot's state; the next start resumes it,
-reconciles without a discrepancy and trades on, and the exchange's positions always equal
-the fills in the bot's journal. After a kill nothing could be saved: the next start makes a
-new exchange and moves the old state aside instead of trading on a state its exchange never
-saw.
+reconciles (booking what filled while the tree was stopping) and trades on, and the
+exchange's positions always equal the fills in the bot's journal. After a kill nothing
+could be saved: the next start makes a new exchange and moves the old state aside instead
+of trading on a state its exchange never saw.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from actors._durable import decode_entry
 from exchange.sim._persist import SavedExchange, load_exchange
-from messages import OrderFilled, PlaceOrder, Side
+from messages import OrderFilled, PlaceOrder, ReconcileDiscrepancy, Side
 from messages.settings import Settings
 from storage import Store
 from tests.test_crash_recovery import SETS
@@ -78,8 +77,11 @@ def test_a_clean_stop_resumes_the_same_exchange_on_the_next_run(tmp_path: Path) 
     assert second.wait(timeout=120) == 0, log.read_text()[-3000:]
     text = log.read_text()
     assert f"resuming the exchange saved at journal seq {saved.journal_seq}" in text
-    counts = re.findall(r"(\d+) discrepancies", text)
-    assert counts and set(counts) == {"0"}, "every reconciliation agreed with the exchange"
+    # The market moves on while the tree stops (and a stream may drop a frame under load):
+    # fills and cancels the exchange made meanwhile are found by reconciliation and booked.
+    # Anything else (an order it does not know, a position that differs) would be a bug.
+    kinds = {e.kind for _, e in _journal(state) if isinstance(e, ReconcileDiscrepancy)}
+    assert kinds <= {"fill_while_away", "cancelled_while_away"}, kinds
     assert not any(p.name.startswith("data.mdb.previous-run") for p in state.iterdir())
     again = load_exchange(state / "simulator.pickle")
     journal = _journal(state)
