@@ -124,6 +124,9 @@ class DurableActor(Actor):
     """
 
     state_fields: ClassVar[tuple[str, ...]] = ()
+    state_added: ClassVar[tuple[str, ...]] = ()
+    """Fields of ``state_fields`` added since snapshots were first written: a snapshot from
+    before them (a bot upgraded with a position open) loads, and they keep their defaults."""
     state_schema: ClassVar[int] = 1
     market_state: ClassVar[bool] = False
     """True for market-derived state, which may be committed lazily."""
@@ -186,7 +189,7 @@ class DurableActor(Actor):
     def load(self, state: bytes, schema: int) -> None:
         """Set the state from :meth:`snapshot` bytes (override with :meth:`snapshot`)."""
         del schema
-        load_state(self, self.state_fields, state)
+        load_state(self, self.state_fields, state, added=self.state_added)
 
     # --- machinery ----------------------------------------------------------------------------
 

@@ -231,33 +231,30 @@ class KernelBase(abc.ABC):
         last of its type and key, and an actor subscribing later gets it at once, so a
         position started between two updates does not wait for the next one.
         """
-        if retain:
-            return self._publish_retained(message, key)
         message_type = type(message)
         if message_type is Journaled:  # routed by the event it carries
             message_type = type(message.event)  # type: ignore[attr-defined]
+        if retain:
+            # Kept and sent under the lock subscribe takes: a new subscriber gets this
+            # message from here or from the retained table, never an older one after it.
+            with self._lock:
+                self._retained[(message_type, key)] = message
+                return self._send_all(self._targets(message_type, key), message)
+        return self._send_all(self._targets(message_type, key), message)
+
+    def _targets(self, message_type: type, key: str | None) -> tuple[str, ...]:
         subs = self._subs
         targets = subs.get((message_type, None), ())
         if key is not None:
             keyed = subs.get((message_type, key))
             if keyed:
                 targets = targets + keyed
+        return targets
+
+    def _send_all(self, targets: tuple[str, ...], message: object) -> int:
         send = self.send
         for target in targets:
             send(target, message)
-        return len(targets)
-
-    def _publish_retained(self, message: object, key: str | None) -> int:
-        # Kept and sent under the lock that subscribe takes: a new subscriber gets either
-        # this message from here or it from the retained table, never an older one after it.
-        message_type = type(message)
-        with self._lock:
-            self._retained[(message_type, key)] = message
-            targets = self._subs.get((message_type, None), ())
-            if key is not None:
-                targets = targets + self._subs.get((message_type, key), ())
-            for target in targets:
-                self.send(target, message)
         return len(targets)
 
     def has_subscribers(self, message_type: type, key: str | None = None) -> bool:

@@ -65,8 +65,13 @@ def _set(owner: object, dotted: str, value: object) -> None:
     setattr(owner, last, value)
 
 
-def load_state(owner: object, fields: Iterable[str], data: bytes) -> None:
+def load_state(
+    owner: object, fields: Iterable[str], data: bytes, *, added: Iterable[str] = ()
+) -> None:
     """Set the attributes ``fields`` of ``owner`` from :func:`dump_state` bytes.
+
+    ``added``: fields a later version introduced; a state written before them lacks them,
+    and they keep the value the owner was built with. Every other field must be there.
 
     Raises:
         StateError: The bytes are not a state of these fields.
@@ -77,12 +82,13 @@ def load_state(owner: object, fields: Iterable[str], data: bytes) -> None:
         raise StateError(f"state is not JSON: {exc}") from exc
     if not isinstance(values, dict):
         raise StateError("state is not a JSON object")
-    wanted = tuple(fields)
-    missing = [name for name in wanted if name not in values]
+    wanted, optional = tuple(fields), frozenset(added)
+    missing = [name for name in wanted if name not in values and name not in optional]
     if missing:
         raise StateError(f"state has no {', '.join(missing)}")
     for name in wanted:
-        _set(owner, name, state_from_json(values[name]))
+        if name in values:
+            _set(owner, name, state_from_json(values[name]))
 
 
 def state_to_json(value: object) -> Any:

@@ -30,7 +30,6 @@ from actors.trading._ids import (
     hedge_actor_id,
     leg_of,
     position_actor_id,
-    position_id_for,
 )
 from actors.trading._internal import ChunkDue, CloseHedge, HedgeReady, PositionReady
 from actors.trading._ledger import PositionLedger
@@ -54,8 +53,6 @@ from messages import (
     PositionOpened,
     Product,
     RequestHedge,
-    RiskDecision,
-    RiskVerdict,
     Signal,
     SymbolsInUse,
     TopOfBook,
@@ -89,11 +86,10 @@ class PositionActor(DurableActor):
         "opened",
         "closed",
         "mark",
-        "held",
-        "hedged",
         "own_hedges",
         "pending_hedge",
     )
+    state_added = ("closed", "pending_hedge")
 
     def __init__(
         self,
@@ -116,29 +112,18 @@ class PositionActor(DurableActor):
         self.mark: Decimal | None = None
         self.tops: dict[str, TopOfBook] = {}
         self.correlation: CorrelationUpdated | None = None
-        self.held: dict[str, str] = {}
-        self.hedged: dict[str, str] = {}
         self.in_use: frozenset[str] = frozenset()
         self.pending_hedge: HedgePlan | None = None
         self.own_hedges: dict[str, HedgePlan] = {}
 
     def on_start(self) -> None:
-        """Subscribe to own orders, prices, correlations, positions, hedges; then be ready."""
-        self.context.subscribe(OrderFilled, key=self.position_id)
-        self.context.subscribe(HedgeDecision, key=self.position_id)
-        self.context.subscribe(MarkPrice, key=self.symbol)
-        self.context.subscribe(FundingRate, key=self.symbol)
-        for kind in (
-            TopOfBook,
-            CorrelationUpdated,
-            PositionOpened,
-            PositionClosed,
-            HedgeOpened,
-            HedgeClosed,
-            RiskDecision,
-            EntryAbandoned,
-            SymbolsInUse,
-        ):
+        """Subscribe to own orders, hedges and abandonment, prices, correlations and the
+        symbols in use; then be ready."""
+        for kind in (OrderFilled, HedgeDecision, HedgeClosed):  # keyed by the position
+            self.context.subscribe(kind, key=self.position_id)
+        for kind in (MarkPrice, FundingRate, EntryAbandoned):  # keyed by the symbol
+            self.context.subscribe(kind, key=self.symbol)
+        for kind in (TopOfBook, CorrelationUpdated, SymbolsInUse):
             self.context.subscribe(kind)
         self.restore()
 
@@ -201,14 +186,13 @@ class PositionActor(DurableActor):
         price = None if self.closed else mid_price(self.tops.get(self.symbol))
         if price is None or self.replaying or self.pending_hedge is not None:
             return
-        busy = set(self.held.values()) | set(self.hedged.values()) | self.in_use
         plan = self.trigger.check(
             self.ledger,
             stop_price=self.signal.stop_price,
             price=price,
             tops=self.tops,
             correlation=self.correlation,
-            busy=busy,
+            busy=self.in_use,
         )
         if plan is None:
             return
@@ -238,7 +222,6 @@ class PositionActor(DurableActor):
                 "%s: hedge in %s refused by risk: %s", self.context.actor_id, ev.symbol, ev.reason
             )
             return
-        self.hedged[plan.hedge_id] = plan.symbol
         self.own_hedges[plan.hedge_id] = plan
         self._start_hedge_actor(plan)
 
@@ -247,40 +230,17 @@ class PositionActor(DurableActor):
         self.correlation = ev
 
     def on_symbols_in_use(self, ev: SymbolsInUse) -> None:
-        """What risk knows is taken, including what opened before this position started
-        (its own events only tell what happens while it lives)."""
+        """Symbols a hedge may not take: every position, approved entry and hedge (risk's
+        view, retained, so it includes what opened before this position started)."""
         self.in_use = frozenset(ev.held) | frozenset(ev.hedged)
 
-    def on_position_opened(self, ev: PositionOpened) -> None:
-        """Track symbols the strategy holds (no hedge there)."""
-        self.held[ev.position_id] = ev.symbol
-
-    def on_position_closed(self, ev: PositionClosed) -> None:
-        """That symbol is free."""
-        self.held.pop(ev.position_id, None)
-
-    def on_risk_decision(self, ev: RiskDecision) -> None:
-        """An approved entry holds its symbol from now on (its order may fill any time): a
-        hedge there would net with it in the exchange's one position per symbol."""
-        if ev.decision is RiskVerdict.REJECTED or ev.signal_id.endswith("-EXIT"):
-            return
-        pid = position_id_for(ev.signal_id)
-        if pid != self.position_id:
-            self.held[pid] = ev.symbol
-
     def on_entry_abandoned(self, ev: EntryAbandoned) -> None:
-        """That entry never filled: its symbol is free (our own: this actor ends)."""
-        self.held.pop(ev.position_id, None)
+        """Our entry never filled: this actor ends."""
         if ev.position_id == self.position_id and not self.opened:
             self.finish()
 
-    def on_hedge_opened(self, ev: HedgeOpened) -> None:
-        """Track symbols hedges hold."""
-        self.hedged[ev.hedge_id] = ev.symbol
-
     def on_hedge_closed(self, ev: HedgeClosed) -> None:
-        """That hedge's symbol is free; the last own hedge closed may end this position."""
-        self.hedged.pop(ev.hedge_id, None)
+        """An own hedge closed: the last one may end this position."""
         if self.own_hedges.pop(ev.hedge_id, None) is not None:
             self._maybe_finish()
 
@@ -390,6 +350,7 @@ class HedgeActor(DurableActor):
         "close_refusals",
         "mark",
     )
+    state_added = ("runner.in_flight",)
 
     def __init__(
         self,
@@ -478,11 +439,10 @@ class HedgeActor(DurableActor):
             self.runner.order_ended(fill.client_order_id)
         if self.runner.closing:
             self._close(self.runner.close_reason)
-        elif self.top is not None and not self.replaying:
+            return
+        if self.top is not None and not self.replaying:
             self.on_top_of_book(self.top)  # the price that made this fill may have come first
-            self._maybe_done()
-        else:
-            self._maybe_done()
+        self._maybe_done()
 
     def on_order_cancelled(self, ev: OrderCancelled) -> None:
         """An IOC remainder was cancelled: the rest is closed on the next usable price."""

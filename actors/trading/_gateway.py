@@ -165,7 +165,6 @@ class EngineGateway(DurableActor):
         self.owner: dict[str, str | None] = {}
         self.command: dict[str, str] = {}
         self.leaves: dict[int, int] = {}
-        self.tops: dict[str, tuple[Decimal | None, Decimal | None]] = {}
         self._published: dict[str, tuple[int | None, ...]] = {}
 
     def on_start(self) -> None:
@@ -446,7 +445,6 @@ class EngineGateway(DurableActor):
             product.price_of(bid) if bid is not None else None,
             product.price_of(ask) if ask is not None else None,
         )
-        self.tops[symbol] = prices
         now = UnixNanos(self.context.now_ns())
         self.context.publish(
             TopOfBook(
