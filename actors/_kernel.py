@@ -116,6 +116,10 @@ class KernelBase(abc.ABC):
         self.root_failure: BaseException | None = None
         self._entries: dict[str, Entry] = {}
         self._subs: dict[tuple[type, str | None], tuple[str, ...]] = {}
+        self._topics: dict[str, set[tuple[type, str | None]]] = {}
+        """Each subscriber's topics, so that an ending actor's subscriptions go in time
+        proportional to its own (positions subscribe under their own ids: thousands of
+        keys over a long run), and a topic with no subscriber left is removed."""
         self._retained: dict[tuple[type, str | None], object] = {}
         self._timers = TimerQueue()
         self._lock = threading.RLock()
@@ -272,6 +276,7 @@ class KernelBase(abc.ABC):
             if actor_id in current:
                 return
             self._subs[(message_type, key)] = (*current, actor_id)
+            self._topics.setdefault(actor_id, set()).add((message_type, key))
             if not self._retained:
                 return
             for (kind, held_key), message in list(self._retained.items()):
@@ -285,19 +290,34 @@ class KernelBase(abc.ABC):
     def subscriptions(self, actor_id: str) -> tuple[tuple[type, str | None], ...]:
         """The (message type, key) pairs ``actor_id`` subscribes to."""
         with self._lock:
-            return tuple(topic for topic, ids in self._subs.items() if actor_id in ids)
+            return tuple(topic for topic in self._subs if topic in self._topics.get(actor_id, ()))
+
+    def topic_count(self) -> int:
+        """How many (message type, key) topics have a subscriber: bounded by the actors
+        alive, however many have come and gone."""
+        with self._lock:
+            return len(self._subs)
 
     def unsubscribe(self, actor_id: str, message_type: type, key: str | None) -> None:
         """Remove ``actor_id`` from the subscribers of (``message_type``, ``key``)."""
         with self._lock:
-            current = self._subs.get((message_type, key), ())
-            self._subs[(message_type, key)] = tuple(a for a in current if a != actor_id)
+            topics = self._topics.get(actor_id)
+            if topics is not None:
+                topics.discard((message_type, key))
+            self._drop_subscriber((message_type, key), actor_id)
 
     def _unsubscribe_all(self, actor_id: str) -> None:
         with self._lock:
-            for topic, ids in list(self._subs.items()):
-                if actor_id in ids:
-                    self._subs[topic] = tuple(a for a in ids if a != actor_id)
+            for topic in self._topics.pop(actor_id, ()):
+                self._drop_subscriber(topic, actor_id)
+
+    def _drop_subscriber(self, topic: tuple[type, str | None], actor_id: str) -> None:
+        """Remove ``actor_id`` from ``topic`` (the caller holds the lock); an empty topic goes."""
+        rest = tuple(a for a in self._subs.get(topic, ()) if a != actor_id)
+        if rest:
+            self._subs[topic] = rest
+        else:
+            self._subs.pop(topic, None)
 
     # -- lifecycle shared by both runtimes ------------------------------------------------
 

@@ -343,11 +343,11 @@ class ExecutionActor(DurableActor):
         self.planner = EntryPlanner(execution, products)
         self.position_spec = position_spec
         self.signals: dict[str, Signal] = {}
+        self.watching: frozenset[str] = frozenset()
 
     def on_start(self) -> None:
-        """Subscribe to tops, order events and the kill switch."""
+        """Subscribe to order events and the kill switch (tops: see :meth:`_watch_tops`)."""
         for kind in (
-            TopOfBook,
             OrderAccepted,
             OrderRejected,
             OrderCancelled,
@@ -370,6 +370,7 @@ class ExecutionActor(DurableActor):
                 self.context.schedule(
                     timeout_ns, EntryTimedOut(intent.position_id, intent.generation)
                 )
+        self._watch_tops()
 
     def describe(self) -> dict[str, object]:
         """Entries in flight."""
@@ -429,6 +430,7 @@ class ExecutionActor(DurableActor):
         """The position's actor ended for good: its entry is over."""
         self.planner.position_finished(ev.position_id)
         self.changed()
+        self._watch_tops()
 
     def on_kill_switch_triggered(self, ev: KillSwitchTriggered) -> None:
         """Cancel every order and close every position."""
@@ -442,8 +444,27 @@ class ExecutionActor(DurableActor):
         else:
             self._act(self.planner.exit(cmd.symbol, reason=cmd.reason, leg=Leg.FLATTEN, now_ns=now))
 
+    def _watch_tops(self) -> None:
+        """Hear the tops of book of the symbols with an entry in flight, and only those.
+
+        Tops are retained, so a new subscription brings the current one at once (before the
+        position actor started for the entry can report ready). Live, a feed moves many
+        times a second and nearly always with no entry in flight; in a backtest this halves
+        the messages delivered.
+        """
+        wanted = self.planner.watched()
+        if wanted == self.watching:
+            return
+        for symbol in sorted(wanted - self.watching):
+            self.context.subscribe(TopOfBook, key=symbol)
+        for symbol in sorted(self.watching - wanted):
+            self.context.unsubscribe(TopOfBook, key=symbol)
+            self.planner.forget_top(symbol)
+        self.watching = wanted
+
     def _act(self, actions: list[Action]) -> None:
         self.changed()
+        self._watch_tops()
         for action in actions:
             if isinstance(action, PlaceOrder | CancelOrder | CancelAllOrders):
                 self.emit(GATEWAY_ID, action)

@@ -259,6 +259,21 @@ class EntryPlanner:
         ended = [a for i in waiting for a in self._entry_over(i, reason, now_ns)]
         return [cancel_all, *closes, *ended]
 
+    def watched(self) -> frozenset[str]:
+        """The symbols whose tops of book the planner needs: an entry not yet over (it is
+        priced, repriced or waits for a price), or an exit that may have to be placed again.
+        A position resting on its stop and target needs none."""
+        return frozenset(
+            i.signal.symbol
+            for i in self.intents.values()
+            if i.state not in ("done", "flat") or (i.exit_leg is not None and i.net != 0)
+        )
+
+    def forget_top(self, symbol: str) -> None:
+        """No entry needs ``symbol``'s top any more: drop it, so a later entry never prices
+        from a top older than the one its subscription brings."""
+        self.tops.pop(symbol, None)
+
     def held(self, symbol: str) -> int:
         """Signed contracts the planner's fills hold in ``symbol``."""
         return sum(i.net for i in self.intents.values() if i.signal.symbol == symbol)

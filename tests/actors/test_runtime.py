@@ -154,6 +154,41 @@ def test_subscriptions_are_renewed_by_the_restarted_incarnation(runtime: Harness
     assert runtime.ask("pub", Quote("SOLUSD", 3)) == 1  # subscribed once, not twice
 
 
+class KeyedSpawner(Actor):
+    """Starts and stops children that subscribe under their own id, as positions do."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def on_spawn(self, spawn: Spawn) -> None:
+        name = spawn.actor_id
+        spec = ChildSpec(actor_id=name, factory=lambda: Listener(self.recorder, name))
+        self.context.start_child("dyn", spec)
+
+    def on_despawn(self, despawn: Despawn) -> None:
+        self.context.stop_child("dyn", despawn.actor_id)
+
+
+def test_ended_actors_leave_no_topic_behind(runtime: Harness) -> None:
+    """A long run starts thousands of keyed subscribers: the table must not keep their keys."""
+    dyn = supervisor("dyn", SupervisorSpec(max_restarts=10))
+    spawner = ChildSpec(actor_id="spawner", factory=lambda: KeyedSpawner(runtime.recorder))
+    publisher = ChildSpec(actor_id="pub", factory=Publisher)
+    runtime.start(tree("root", SupervisorSpec(children=(dyn, spawner, publisher))))
+    kernel = runtime.runtime
+    before = kernel.topic_count()
+    names = [f"position:{n}" for n in range(20)]
+    for name in names:
+        runtime.tell("spawner", Spawn(name))
+    runtime.wait_until(lambda: kernel.topic_count() == before + len(names))
+    assert runtime.ask("pub", Quote("position:3", 1)) == 1
+    for name in names:
+        runtime.tell("spawner", Despawn(name))
+    runtime.wait_until(lambda: all(kernel.entry(n) is None for n in names))
+    assert kernel.topic_count() == before
+    assert runtime.ask("pub", Quote("position:3", 2)) == 0
+
+
 def test_dynamic_children_start_and_stop(runtime: Harness) -> None:
     rec = runtime.recorder
     dyn = supervisor("dyn", SupervisorSpec(max_restarts=10))

@@ -117,6 +117,24 @@ def test_short_entry_stop_hit(world: World) -> None:
     wallet_equals_ledgers(world)
 
 
+def test_execution_hears_a_symbols_tops_only_while_an_entry_is_in_flight(world: World) -> None:
+    """Live, tops move many times a second and nearly always with no entry in flight."""
+
+    def watched() -> set[str | None]:
+        return {k for t, k in world.runtime.subscriptions("execution") if t is TopOfBook}
+
+    assert watched() == set()
+    world.candle(short_candle(START_NS))
+    assert watched() == {"BTCUSD"}
+    world.market("BTCUSD", "70001", "70001.5")  # filled: it rests on its stop and target
+    assert world.of(PositionOpened)
+    assert watched() == set()
+    world.candle(short_candle(START_NS + CANDLE_NS, fast=70100.0))  # fast above mid: exit
+    assert world.of(PositionClosed)[-1].reason == "exit signal"
+    world.settle()
+    assert watched() == set()
+
+
 def test_opposite_cross_exit_closes_at_market(world: World) -> None:
     open_long(world)
     world.candle(long_candle(START_NS + CANDLE_NS))  # still aligned: nothing
@@ -150,7 +168,9 @@ def test_post_only_reject_reprices_from_new_top(world: World) -> None:
         synced=True,
         stale=False,
     )
-    world.send("execution", stale)
+    # The book stream lags the venue: the top it last published (retained, so the entry's
+    # subscription brings it) is better than the venue's book by the time the order lands.
+    world.runtime.publish(stale, "BTCUSD", retain=True)
     world.candle(long_candle(START_NS))
     rejected = world.of(OrderRejected)
     assert [r.reason_code for r in rejected] == ["immediate_execution_post_only"]
