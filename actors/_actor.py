@@ -49,6 +49,10 @@ class Kernel(Protocol):
 
     def publish(self, message: object, key: str | None, *, retain: bool = False) -> int: ...
 
+    def publish_state(
+        self, message_type: type, key: str | None, build: Callable[[], object]
+    ) -> int: ...
+
     def has_subscribers(self, message_type: type, key: str | None = None) -> bool: ...
 
     def subscribe(self, actor_id: str, message_type: type, key: str | None) -> None: ...
@@ -108,6 +112,14 @@ class Context:
         the last one at once. Returns the number of subscribers it was sent to.
         """
         return self._kernel.publish(message, key, retain=retain)
+
+    def publish_state(
+        self, message_type: type, build: Callable[[], object], *, key: str | None = None
+    ) -> int:
+        """Publish the ``message_type`` that ``build()`` makes, retained, building it only
+        when someone hears it: now, or on subscribing later. ``build`` must capture values,
+        not this actor's mutable state (it may run later, on another thread)."""
+        return self._kernel.publish_state(message_type, key, build)
 
     def has_subscribers(self, message_type: type, *, key: str | None = None) -> bool:
         """Whether :meth:`publish` of a ``message_type`` under ``key`` would reach anyone now.

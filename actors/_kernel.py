@@ -12,6 +12,7 @@ import abc
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,15 @@ class AskTimeout(ActorError, TimeoutError):
 
 class ActorCrashed(ActorError):
     """Raised to an asker when the asked message made the actor fail; the cause is chained."""
+
+
+class _Deferred:
+    """A retained message not built yet: the first subscriber that needs it builds it."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self.build = build
 
 
 @dataclass(slots=True)
@@ -246,6 +256,25 @@ class KernelBase(abc.ABC):
                 return self._send_all(self._targets(message_type, key), message)
         return self._send_all(self._targets(message_type, key), message)
 
+    def publish_state(
+        self, message_type: type, key: str | None, build: Callable[[], object]
+    ) -> int:
+        """Publish ``build()`` retained, building it only if someone hears it.
+
+        For state that changes far more often than anyone subscribes (a simulated top of
+        book moves on every market step, heard only while an entry is in flight): with no
+        subscriber now, ``build`` is kept and called by the first later subscriber. It must
+        capture values, not mutable state, since it may run later, on another thread.
+        """
+        with self._lock:
+            targets = self._targets(message_type, key)
+            if not targets:
+                self._retained[(message_type, key)] = _Deferred(build)
+                return 0
+            message = build()
+            self._retained[(message_type, key)] = message
+            return self._send_all(targets, message)
+
     def _targets(self, message_type: type, key: str | None) -> tuple[str, ...]:
         subs = self._subs
         targets = subs.get((message_type, None), ())
@@ -279,9 +308,15 @@ class KernelBase(abc.ABC):
             self._topics.setdefault(actor_id, set()).add((message_type, key))
             if not self._retained:
                 return
-            for (kind, held_key), message in list(self._retained.items()):
-                if kind is message_type and (key is None or held_key == key):
-                    self.send(actor_id, message)
+            for topic, held in list(self._retained.items()):
+                if topic[0] is message_type and (key is None or topic[1] == key):
+                    self.send(actor_id, self._built(topic, held))
+
+    def _built(self, topic: tuple[type, str | None], held: object) -> object:
+        """A retained message, built now if it was deferred (the caller holds the lock)."""
+        if type(held) is _Deferred:
+            held = self._retained[topic] = held.build()
+        return held
 
     def has_actor(self, actor_id: str) -> bool:
         """Whether ``actor_id`` is registered (running, restarting or stopped but kept)."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -414,27 +415,27 @@ class _CloseEvents:
             self.valid[mask] = valid
         return valid
 
+    def _correlation(self, i: int, close_ns: UnixNanos) -> CorrelationUpdated:
+        """Candle ``i``'s correlation matrix; built only when a position hears it."""
+        n = len(self.symbols)
+        matrix = [[1.0] * n for _ in range(n)]
+        for a, b, series in self.pairs:
+            matrix[a][b] = matrix[b][a] = series[i]
+        return CorrelationUpdated(
+            ts_event=close_ns,
+            ts_init=close_ns,
+            symbols=self.symbols,
+            matrix=tuple(tuple(row) for row in matrix),
+            window=self.window,
+        )
+
     def publish(self, runtime: DeterministicRuntime, i: int, tf_ns: int) -> None:
         """Published candle ``i``'s correlations (retained, for the positions), then each
         symbol's indicators to its strategy."""
         open_ns = self.open_ns[i]
         close_ns = UnixNanos(open_ns + tf_ns)
         if self.pairs:  # retained: a position started later gets it at once, as live
-            n = len(self.symbols)
-            matrix = [[1.0] * n for _ in range(n)]
-            for a, b, series in self.pairs:
-                matrix[a][b] = matrix[b][a] = series[i]
-            runtime.publish(
-                CorrelationUpdated(
-                    ts_event=close_ns,
-                    ts_init=close_ns,
-                    symbols=self.symbols,
-                    matrix=tuple(tuple(row) for row in matrix),
-                    window=self.window,
-                ),
-                None,
-                retain=True,
-            )
+            runtime.publish_state(CorrelationUpdated, None, partial(self._correlation, i, close_ns))
         open_time = UnixNanos(open_ns)
         for symbol, target, closes, values, masks, seen in self.feeds:
             runtime.inject(

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from actors._durable import DurableActor
 from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, SimProduct
@@ -441,23 +442,27 @@ class EngineGateway(DurableActor):
             return
         self._published[symbol] = key
         product = self.engine.by_symbol[symbol]
-        prices = (
-            product.price_of(bid) if bid is not None else None,
-            product.price_of(ask) if ask is not None else None,
-        )
         now = UnixNanos(self.context.now_ns())
-        self.context.publish(
-            TopOfBook(
-                ts_event=now,
-                ts_init=now,
-                symbol=symbol,
-                best_bid=prices[0],
-                best_bid_size=None if bid_size is None else Contracts(bid_size),
-                best_ask=prices[1],
-                best_ask_size=None if ask_size is None else Contracts(ask_size),
-                synced=True,
-                stale=False,
-            ),
-            key=symbol,
-            retain=True,
+        self.context.publish_state(
+            TopOfBook, partial(_top_of_book, product, now, key), key=symbol
         )
+
+
+_Levels = tuple[int | None, int | None, int | None, int | None]
+
+
+def _top_of_book(product: SimProduct, now: UnixNanos, levels: _Levels) -> TopOfBook:
+    """The ``TopOfBook`` of the engine's best (bid, bid size, ask, ask size), in ticks and
+    contracts, at ``now``."""
+    bid, bid_size, ask, ask_size = levels
+    return TopOfBook(
+        ts_event=now,
+        ts_init=now,
+        symbol=product.symbol,
+        best_bid=product.price_of(bid) if bid is not None else None,
+        best_bid_size=None if bid_size is None else Contracts(bid_size),
+        best_ask=product.price_of(ask) if ask is not None else None,
+        best_ask_size=None if ask_size is None else Contracts(ask_size),
+        synced=True,
+        stale=False,
+    )

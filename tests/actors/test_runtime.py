@@ -155,14 +155,15 @@ def test_subscriptions_are_renewed_by_the_restarted_incarnation(runtime: Harness
 
 
 class KeyedSpawner(Actor):
-    """Starts and stops children that subscribe under their own id, as positions do."""
+    """Starts and stops listeners under 'dyn'; each subscribes under ``key``, or under its
+    own id when None, as positions do."""
 
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
+    def __init__(self, recorder: Recorder, key: str | None = None) -> None:
+        self.recorder, self.key = recorder, key
 
     def on_spawn(self, spawn: Spawn) -> None:
-        name = spawn.actor_id
-        spec = ChildSpec(actor_id=name, factory=lambda: Listener(self.recorder, name))
+        name, key = spawn.actor_id, self.key or spawn.actor_id
+        spec = ChildSpec(actor_id=name, factory=lambda: Listener(self.recorder, key))
         self.context.start_child("dyn", spec)
 
     def on_despawn(self, despawn: Despawn) -> None:
@@ -187,6 +188,42 @@ def test_ended_actors_leave_no_topic_behind(runtime: Harness) -> None:
     runtime.wait_until(lambda: all(kernel.entry(n) is None for n in names))
     assert kernel.topic_count() == before
     assert runtime.ask("pub", Quote("position:3", 2)) == 0
+
+
+class StatePublisher(Actor):
+    """Publishes each quote as retained state, counting how many it had to build."""
+
+    def __init__(self) -> None:
+        self.built = 0
+
+    def _build(self, quote: Quote) -> Quote:
+        self.built += 1
+        return quote
+
+    def on_quote(self, quote: Quote) -> int:
+        return self.context.publish_state(Quote, lambda: self._build(quote), key=quote.symbol)
+
+    def on_ping(self, _: Ping) -> int:
+        return self.built
+
+
+def test_state_is_built_only_when_someone_hears_it(runtime: Harness) -> None:
+    """A simulated top moves every step and is heard only while an entry is in flight."""
+    dyn = supervisor("dyn", SupervisorSpec(max_restarts=10))
+    spawner = ChildSpec(
+        actor_id="spawner", factory=lambda: KeyedSpawner(runtime.recorder, "BTCUSD")
+    )
+    publisher = ChildSpec(actor_id="pub", factory=StatePublisher)
+    runtime.start(tree("root", SupervisorSpec(children=(dyn, spawner, publisher))))
+    for price in range(1, 101):
+        assert runtime.ask("pub", Quote("BTCUSD", price)) == 0
+    assert runtime.ask("pub", Ping("built")) == 0
+    runtime.tell("spawner", Spawn("late"))
+    runtime.wait_until(lambda: len(runtime.recorder.of("quote")) == 1)
+    assert runtime.recorder.of("quote") == [("late", "BTCUSD", 100)]  # the latest, built once
+    assert runtime.ask("pub", Quote("BTCUSD", 101)) == 1  # heard now: built and sent
+    runtime.wait_until(lambda: len(runtime.recorder.of("quote")) == 2)
+    assert runtime.ask("pub", Ping("built")) == 2
 
 
 def test_dynamic_children_start_and_stop(runtime: Harness) -> None:
