@@ -46,6 +46,7 @@ from actors.trading import (
     ApplyFunding,
     EngineGateway,
     MarketStep,
+    MarketSteps,
     position_id_for,
     product_of,
     trading_tree,
@@ -160,9 +161,7 @@ def run_backtest(
     total = len(times)
     for i, t in enumerate(times.tolist()):
         runtime.run_until(t + offsets[0])
-        for market in markets:
-            market.step(runtime, i, 0)
-        runtime.run_until_idle()
+        _move(runtime, [market.step(runtime, i, 0) for market in markets])
         j = i + lead - 1  # the published candle that closed as this one opened
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
@@ -170,10 +169,8 @@ def run_backtest(
             runtime.run_until(t + offsets[k])
             held = any(p.size for p in account.positions.values())
             busy = set(live.values())
-            for market in markets:
-                if held or market.symbol in busy:
-                    market.step(runtime, i, k)
-            runtime.run_until_idle()
+            moving = [m for m in markets if held or m.symbol in busy]
+            _move(runtime, [market.step(runtime, i, k) for market in moving])
         runtime.run_until(t + tf_ns)
         _record_equity(result, engine, account, t + tf_ns)
         if progress is not None:
@@ -183,6 +180,13 @@ def run_backtest(
     result.events = log
     assert runtime.shutdown() == []
     return result
+
+
+def _move(runtime: DeterministicRuntime, steps: list[MarketStep]) -> None:
+    """Send the markets' moves of one instant to the gateway as one message; deliver all."""
+    if steps:
+        runtime.inject(GATEWAY_ID, MarketSteps(tuple(steps)))
+    runtime.run_until_idle()
 
 
 def _close_events(
@@ -351,11 +355,11 @@ class _Market:
             runtime.inject(GATEWAY_ID, ApplyFunding(self.symbol, self.funding_rate_pct))
             self.next_funding_ns = now - now % self.funding_ns + self.funding_ns
 
-    def step(self, runtime: DeterministicRuntime, i: int, k: int) -> None:
-        """Queue step ``k`` of traded candle ``i``'s path, at the runtime's now (funding
-        first). The caller delivers once every symbol's step is queued: the engine has the
-        whole market move before any actor reacts, as with the simulator, which applies one
-        step of all symbols at once.
+    def step(self, runtime: DeterministicRuntime, i: int, k: int) -> MarketStep:
+        """Step ``k`` of traded candle ``i``'s path, at the runtime's now (the funding due
+        is queued first). The caller sends every symbol's step in one message: the engine
+        has the whole market move before any actor reacts, as with the simulator, which
+        applies one step of all symbols at once.
 
         The extremes' order is fixed at step 1, by the position held then.
         """
@@ -367,11 +371,8 @@ class _Market:
             self.path = (o, low, h, c) if low_first(held, o, c) else (o, h, low, c)
         self.fund(runtime)
         price = self.path[k]
-        runtime.inject(
-            GATEWAY_ID,
-            MarketStep(
-                self.symbol, price=price, bid=price, ask=price + self.tick, volume=1, depth=DEPTH
-            ),
+        return MarketStep(
+            self.symbol, price=price, bid=price, ask=price + self.tick, volume=1, depth=DEPTH
         )
 
 

@@ -10,7 +10,14 @@ See docs/trading.md for the exact rules.
 from actors.trading._actors import ExecutionActor, RiskActor, StrategyActor, strategy_id
 from actors.trading._dynamic import HedgeActor, PositionActor
 from actors.trading._execution import EntryPlanner
-from actors.trading._gateway import USER_ID, ApplyFunding, EngineGateway, MarketStep, product_of
+from actors.trading._gateway import (
+    USER_ID,
+    ApplyFunding,
+    EngineGateway,
+    MarketStep,
+    MarketSteps,
+    product_of,
+)
 from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, chunk_sizes, mid_price
 from actors.trading._ids import (
     EXECUTION_ID,
@@ -57,6 +64,7 @@ __all__ = [
     "HedgeTrigger",
     "Leg",
     "MarketStep",
+    "MarketSteps",
     "PositionActor",
     "PositionLedger",
     "PositionReady",

@@ -62,7 +62,14 @@ from messages import (
 )
 from messages import OrderRejected as OrderRejectedEvent
 
-__all__ = ["USER_ID", "ApplyFunding", "EngineGateway", "MarketStep", "product_of"]
+__all__ = [
+    "USER_ID",
+    "ApplyFunding",
+    "EngineGateway",
+    "MarketStep",
+    "MarketSteps",
+    "product_of",
+]
 
 USER_ID = 1
 """The engine account the bot trades on."""
@@ -110,6 +117,17 @@ class MarketStep:
     ask: Decimal | None = None
     volume: int = 1
     depth: int = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSteps:
+    """Script: several markets move at one instant, in this order (runtime-internal).
+
+    As the simulator applies one step of every symbol before any client hears of it: one
+    message instead of one a symbol, and every consequence published after all the moves.
+    """
+
+    steps: tuple[MarketStep, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +279,11 @@ class EngineGateway(DurableActor):
         )
         self._emit(events)
         self._publish_top(symbol)
+
+    def on_market_steps(self, steps: MarketSteps) -> None:
+        """Apply each move in order."""
+        for step in steps.steps:
+            self.on_market_step(step)
 
     def on_apply_funding(self, cmd: ApplyFunding) -> None:
         """Exchange funding on every open position of the symbol (at the current mark).
