@@ -45,8 +45,8 @@ from actors.trading import (
     USER_ID,
     ApplyFunding,
     EngineGateway,
+    MarketMoves,
     MarketStep,
-    MarketSteps,
     position_id_for,
     product_of,
     trading_tree,
@@ -161,7 +161,7 @@ def run_backtest(
     total = len(times)
     for i, t in enumerate(times.tolist()):
         runtime.run_until(t + offsets[0])
-        _move(runtime, [market.step(runtime, i, 0) for market in markets])
+        _move(runtime, markets, i, 0)
         j = i + lead - 1  # the published candle that closed as this one opened
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
@@ -169,8 +169,7 @@ def run_backtest(
             runtime.run_until(t + offsets[k])
             held = any(p.size for p in account.positions.values())
             busy = set(live.values())
-            moving = [m for m in markets if held or m.symbol in busy]
-            _move(runtime, [market.step(runtime, i, k) for market in moving])
+            _move(runtime, [m for m in markets if held or m.symbol in busy], i, k)
         runtime.run_until(t + tf_ns)
         _record_equity(result, engine, account, t + tf_ns)
         if progress is not None:
@@ -182,10 +181,13 @@ def run_backtest(
     return result
 
 
-def _move(runtime: DeterministicRuntime, steps: list[MarketStep]) -> None:
-    """Send the markets' moves of one instant to the gateway as one message; deliver all."""
-    if steps:
-        runtime.inject(GATEWAY_ID, MarketSteps(tuple(steps)))
+def _move(runtime: DeterministicRuntime, markets: Sequence[_Market], i: int, k: int) -> None:
+    """Send the markets' step ``k`` of traded candle ``i`` to the gateway as one message
+    (each symbol's funding due first, as the simulator plays them); deliver everything."""
+    if markets:
+        now = runtime.clock.now_ns()
+        moves = tuple(move for market in markets for move in market.moves(now, i, k))
+        runtime.inject(GATEWAY_ID, MarketMoves(moves))
     runtime.run_until_idle()
 
 
@@ -348,18 +350,10 @@ class _Market:
         self.funding_rate_pct = funding_rate_pct
         self.path: tuple[Decimal, ...] = ()
 
-    def fund(self, runtime: DeterministicRuntime) -> None:
-        """Queue the funding due by now (once, however many intervals passed)."""
-        now = runtime.clock.now_ns()
-        if self.next_funding_ns <= now:
-            runtime.inject(GATEWAY_ID, ApplyFunding(self.symbol, self.funding_rate_pct))
-            self.next_funding_ns = now - now % self.funding_ns + self.funding_ns
-
-    def step(self, runtime: DeterministicRuntime, i: int, k: int) -> MarketStep:
-        """Step ``k`` of traded candle ``i``'s path, at the runtime's now (the funding due
-        is queued first). The caller sends every symbol's step in one message: the engine
-        has the whole market move before any actor reacts, as with the simulator, which
-        applies one step of all symbols at once.
+    def moves(self, now: int, i: int, k: int) -> tuple[MarketStep | ApplyFunding, ...]:
+        """Step ``k`` of traded candle ``i``'s path at ``now``, after the funding due by
+        then (once, however many intervals passed). The caller sends every symbol's moves
+        in one message: the engine has the whole market move before any actor reacts.
 
         The extremes' order is fixed at step 1, by the position held then.
         """
@@ -369,11 +363,14 @@ class _Market:
         elif k == 1:
             held = self.account.positions[self.pid].size
             self.path = (o, low, h, c) if low_first(held, o, c) else (o, h, low, c)
-        self.fund(runtime)
         price = self.path[k]
-        return MarketStep(
+        step = MarketStep(
             self.symbol, price=price, bid=price, ask=price + self.tick, volume=1, depth=DEPTH
         )
+        if self.next_funding_ns > now:
+            return (step,)
+        self.next_funding_ns = now - now % self.funding_ns + self.funding_ns
+        return ApplyFunding(self.symbol, self.funding_rate_pct), step
 
 
 class _CloseEvents:

@@ -14,8 +14,8 @@ from actors.trading._gateway import (
     USER_ID,
     ApplyFunding,
     EngineGateway,
+    MarketMoves,
     MarketStep,
-    MarketSteps,
     product_of,
 )
 from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, chunk_sizes, mid_price
@@ -63,8 +63,8 @@ __all__ = [
     "HedgeRunner",
     "HedgeTrigger",
     "Leg",
+    "MarketMoves",
     "MarketStep",
-    "MarketSteps",
     "PositionActor",
     "PositionLedger",
     "PositionReady",

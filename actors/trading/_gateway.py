@@ -66,8 +66,8 @@ __all__ = [
     "USER_ID",
     "ApplyFunding",
     "EngineGateway",
+    "MarketMoves",
     "MarketStep",
-    "MarketSteps",
     "product_of",
 ]
 
@@ -120,22 +120,23 @@ class MarketStep:
 
 
 @dataclass(frozen=True, slots=True)
-class MarketSteps:
-    """Script: several markets move at one instant, in this order (runtime-internal).
-
-    As the simulator applies one step of every symbol before any client hears of it: one
-    message instead of one a symbol, and every consequence published after all the moves.
-    """
-
-    steps: tuple[MarketStep, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ApplyFunding:
     """Script: exchange funding of ``symbol`` at ``rate_pct`` % of notional (runtime-internal)."""
 
     symbol: str
     rate_pct: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MarketMoves:
+    """Script: what happens to several markets at one instant, in order (runtime-internal).
+
+    Each symbol's funding due, then its step, symbol after symbol, as the simulator plays
+    a step of every symbol before any client hears of it: one message instead of one a
+    symbol, and every consequence published after all the moves.
+    """
+
+    moves: tuple[MarketStep | ApplyFunding, ...]
 
 
 def _ticks_of(product: SimProduct, price: Decimal) -> int:
@@ -280,10 +281,16 @@ class EngineGateway(DurableActor):
         self._emit(events)
         self._publish_top(symbol)
 
-    def on_market_steps(self, steps: MarketSteps) -> None:
-        """Apply each move in order."""
-        for step in steps.steps:
-            self.on_market_step(step)
+    def on_market_moves(self, moves: MarketMoves) -> None:
+        """Apply each move in order, committing after each as if it came alone: what a
+        move records reaches its subscribers before the next move is applied, the order
+        the separate messages gave (and the live simulator's frames give)."""
+        for move in moves.moves:
+            if type(move) is MarketStep:
+                self.on_market_step(move)
+            else:
+                self.on_apply_funding(move)  # type: ignore[arg-type]  # the only other kind
+            self._commit()
 
     def on_apply_funding(self, cmd: ApplyFunding) -> None:
         """Exchange funding on every open position of the symbol (at the current mark).
