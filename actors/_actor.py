@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from actors._clock import Clock
 from actors._specs import ChildSpec, StartChild, StopChild
@@ -40,6 +40,9 @@ def handler_name(message_type: type) -> str:
     return "on_" + _CAMEL_BOUNDARY.sub("_", message_type.__name__).lower()
 
 
+_M = TypeVar("_M")
+
+
 class Kernel(Protocol):
     """What a runtime offers a context; implemented by the threaded and deterministic runtimes."""
 
@@ -52,6 +55,8 @@ class Kernel(Protocol):
     def publish_state(
         self, message_type: type, key: str | None, build: Callable[[], object]
     ) -> int: ...
+
+    def latest(self, message_type: type, key: str | None) -> object | None: ...
 
     def has_subscribers(self, message_type: type, key: str | None = None) -> bool: ...
 
@@ -120,6 +125,15 @@ class Context:
         when someone hears it: now, or on subscribing later. ``build`` must capture values,
         not this actor's mutable state (it may run later, on another thread)."""
         return self._kernel.publish_state(message_type, key, build)
+
+    def latest(self, message_type: type[_M], *, key: str | None = None) -> _M | None:
+        """The last retained ``message_type`` published under ``key``, or None.
+
+        For state needed only at the moment of a decision (the other symbols' prices when a
+        hedge is due): read then, instead of hearing every change. Messages are immutable,
+        so the value read is safe to keep.
+        """
+        return self._kernel.latest(message_type, key)  # type: ignore[return-value]
 
     def has_subscribers(self, message_type: type, *, key: str | None = None) -> bool:
         """Whether :meth:`publish` of a ``message_type`` under ``key`` would reach anyone now.

@@ -312,6 +312,12 @@ class KernelBase(abc.ABC):
                 if topic[0] is message_type and (key is None or topic[1] == key):
                     self.send(actor_id, self._built(topic, held))
 
+    def latest(self, message_type: type, key: str | None) -> object | None:
+        """The retained ``message_type`` under ``key`` (built now if deferred), or None."""
+        with self._lock:
+            held = self._retained.get((message_type, key))
+            return None if held is None else self._built((message_type, key), held)
+
     def _built(self, topic: tuple[type, str | None], held: object) -> object:
         """A retained message, built now if it was deferred (the caller holds the lock)."""
         if type(held) is _Deferred:

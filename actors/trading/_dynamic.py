@@ -110,21 +110,20 @@ class PositionActor(DurableActor):
         self.closed = False
         self.finished = False
         self.mark: Decimal | None = None
-        self.tops: dict[str, TopOfBook] = {}
-        self.correlation: CorrelationUpdated | None = None
+        self.top: TopOfBook | None = None
         self.in_use: frozenset[str] = frozenset()
         self.pending_hedge: HedgePlan | None = None
         self.own_hedges: dict[str, HedgePlan] = {}
 
     def on_start(self) -> None:
-        """Subscribe to own orders, hedges and abandonment, prices, correlations and the
-        symbols in use; then be ready."""
+        """Subscribe to own orders, hedges and abandonment, the symbol's prices and the
+        symbols in use; then be ready. The other symbols' tops and the correlations matter
+        only when a hedge is due: they are read then (:meth:`_check_hedge`)."""
         for kind in (OrderFilled, HedgeDecision, HedgeClosed):  # keyed by the position
             self.context.subscribe(kind, key=self.position_id)
-        for kind in (MarkPrice, FundingRate, EntryAbandoned):  # keyed by the symbol
+        for kind in (TopOfBook, MarkPrice, FundingRate, EntryAbandoned):  # keyed by the symbol
             self.context.subscribe(kind, key=self.symbol)
-        for kind in (TopOfBook, CorrelationUpdated, SymbolsInUse):
-            self.context.subscribe(kind)
+        self.context.subscribe(SymbolsInUse)
         self.restore()
 
     def on_restored(self) -> None:
@@ -170,10 +169,9 @@ class PositionActor(DurableActor):
             self.record(self._changed("funding", ev.ts_event), key=self.position_id)
 
     def on_top_of_book(self, top: TopOfBook) -> None:
-        """Keep tops; on our symbol's price, maybe start a hedge."""
-        self.tops[top.symbol] = top
-        if top.symbol == self.symbol:
-            self._check_hedge()
+        """Our symbol's price: maybe start a hedge."""
+        self.top = top
+        self._check_hedge()
 
     def _check_hedge(self) -> None:
         """Ask risk for a hedge if the loss at our symbol's last price calls for one.
@@ -183,15 +181,15 @@ class PositionActor(DurableActor):
         depend on which came first. Risk grants each symbol to one holder: two positions
         hedging in the same instant cannot both take one (the exchange nets a symbol).
         """
-        price = None if self.closed else mid_price(self.tops.get(self.symbol))
+        price = None if self.closed else mid_price(self.top)
         if price is None or self.replaying or self.pending_hedge is not None:
             return
         plan = self.trigger.check(
             self.ledger,
             stop_price=self.signal.stop_price,
             price=price,
-            tops=self.tops,
-            correlation=self.correlation,
+            top_of=self._top_of,
+            correlation=self.context.latest(CorrelationUpdated),
             busy=self.in_use,
         )
         if plan is None:
@@ -209,6 +207,9 @@ class PositionActor(DurableActor):
             ),
         )
 
+    def _top_of(self, symbol: str) -> TopOfBook | None:
+        return self.context.latest(TopOfBook, key=symbol)
+
     def on_hedge_decision(self, ev: HedgeDecision) -> None:
         """Risk answered: start the hedge, or give the slot back and look again later."""
         plan = self.pending_hedge
@@ -224,10 +225,6 @@ class PositionActor(DurableActor):
             return
         self.own_hedges[plan.hedge_id] = plan
         self._start_hedge_actor(plan)
-
-    def on_correlation_updated(self, ev: CorrelationUpdated) -> None:
-        """Keep the latest correlations."""
-        self.correlation = ev
 
     def on_symbols_in_use(self, ev: SymbolsInUse) -> None:
         """Symbols a hedge may not take: every position, approved entry and hedge (risk's
@@ -268,7 +265,7 @@ class PositionActor(DurableActor):
     def _start_hedge_actor(self, plan: HedgePlan) -> None:
         interval = self.hedge_settings.chunk_interval_s * _NS
         product, settings = self.products[plan.symbol], self.hedge_settings
-        top = self.tops.get(plan.symbol)
+        top = self.context.latest(TopOfBook, key=plan.symbol)
         self.context.start_child(
             TRADING_ID,
             ChildSpec(

@@ -20,7 +20,7 @@ no hedge at this level (tried again on the next price).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -102,13 +102,14 @@ class HedgeTrigger:
         *,
         stop_price: Decimal | None,
         price: Decimal,
-        tops: Mapping[str, TopOfBook],
+        top_of: Callable[[str], TopOfBook | None],
         correlation: CorrelationUpdated | None,
         busy: set[str],
     ) -> HedgePlan | None:
         """Return the hedge to open at ``price`` (the position's mid), or None.
 
-        ``busy`` holds the symbols the strategy or another hedge holds.
+        ``top_of`` gives a symbol's last top of book (consulted only once the loss calls
+        for a hedge); ``busy`` holds the symbols the strategy or another hedge holds.
         """
         entry = ledger.entry_price
         if not self.settings.enabled or entry is None or stop_price is None or ledger.size == 0:
@@ -119,7 +120,7 @@ class HedgeTrigger:
         adverse = (entry - price) if ledger.size > 0 else (price - entry)
         if distance == 0 or adverse < self.level() * distance:
             return None
-        choice = self._choose(tops, correlation, busy)
+        choice = self._choose(top_of, correlation, busy)
         if choice is None:
             self.last_skip = "no eligible hedge symbol"
             return None
@@ -151,7 +152,7 @@ class HedgeTrigger:
 
     def _choose(
         self,
-        tops: Mapping[str, TopOfBook],
+        top_of: Callable[[str], TopOfBook | None],
         correlation: CorrelationUpdated | None,
         busy: set[str],
     ) -> tuple[str, float, Decimal] | None:
@@ -160,7 +161,7 @@ class HedgeTrigger:
         row = correlation.matrix[correlation.symbols.index(self.symbol)]
         best: tuple[str, float, Decimal] | None = None
         for symbol in self.candidates:
-            mid = mid_price(tops.get(symbol))
+            mid = mid_price(top_of(symbol))
             if symbol in busy or mid is None or symbol not in correlation.symbols:
                 continue
             corr = row[correlation.symbols.index(symbol)]

@@ -257,6 +257,11 @@ class World:
     def send(self, target: str, message: object) -> None:
         self._deliver(target, message)
 
+    def correlate(self, correlation: CorrelationUpdated) -> None:
+        """Publish the correlations retained, as the correlation actor does live."""
+        self.runtime.publish(correlation, None, retain=True)
+        self.settle()
+
     def _deliver(self, target: str, message: object) -> None:
         if self.kind == "threaded":
             self.runtime.send(target, message)

@@ -84,7 +84,7 @@ def _steps(w: World) -> list[Callable[[], None]]:
     def corr() -> None:
         pid = _position_id(w)
         if pid and w.runtime.entry(position_actor_id(pid)) is not None:
-            w.send(position_actor_id(pid), correlations())
+            w.correlate(correlations())
 
     return [
         lambda: w.candle(long_candle(START_NS)),

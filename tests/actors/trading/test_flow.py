@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from actors.trading import ApplyFunding, position_actor_id, position_id_for
+from actors.trading import ApplyFunding, position_id_for
 from messages import (
     EntryAbandoned,
     EquityUpdated,
@@ -204,8 +204,8 @@ def test_hedge_chunks_profit_take_and_rehedge() -> None:
         }
     )
     try:
-        opened = open_long(w)
-        w.send(position_actor_id(opened.position_id), correlations())
+        open_long(w)
+        w.correlate(correlations())
         w.market("ETHUSD", "3500", "3500.05")
         w.market("BTCUSD", "69780", "69780.5")  # adverse 219.25 >= 0.3 x 699.5
         hedge = w.of(HedgeOpened)[-1]
@@ -306,7 +306,7 @@ def test_no_hedge_in_a_symbol_with_an_approved_entry_still_resting() -> None:
     net with it (and its reduce-only close would then be refused)."""
     w = make_world(hedge={"trigger_stop_fraction": 0.3})
     try:
-        opened = open_long(w)
+        open_long(w)
         eth = indicators(
             "ETHUSD", "3500", t=START_NS + CANDLE_NS, fast=3550.0, mid=3500.0, slow=3450.0,
             trend=3000.0, rsi=65.0, atr=17.5, r1=3600.0, r2=3700.0,
@@ -314,7 +314,7 @@ def test_no_hedge_in_a_symbol_with_an_approved_entry_still_resting() -> None:
         w.candle(eth)
         assert [d.symbol for d in w.of(RiskDecision)][-1] == "ETHUSD"
         assert not [p for p in w.of(PositionOpened) if p.symbol == "ETHUSD"]  # still resting
-        w.send(position_actor_id(opened.position_id), correlations())
+        w.correlate(correlations())
         w.market("ETHUSD", "3500", "3500.05")
         w.market("SOLUSD", "150", "150.01")
         w.market("BTCUSD", "69780", "69780.5")  # adverse 219.25 >= 0.3 x 699.5

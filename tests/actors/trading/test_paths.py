@@ -145,7 +145,7 @@ def test_leverage_cap_under_one_contract_refuses(kind: str) -> None:
 def hedged_world(**hedge: Any) -> tuple[World, PositionOpened]:
     w = make_world(hedge={"trigger_stop_fraction": 0.3, **hedge})
     opened = open_long(w)
-    w.send(position_actor_id(opened.position_id), correlations())
+    w.correlate(correlations())
     w.market("ETHUSD", "3500", "3500.05")
     return w, opened
 
@@ -245,8 +245,8 @@ def test_a_position_started_later_never_hedges_into_a_symbol_already_taken() -> 
         hedge={"trigger_stop_fraction": 0.3, "max_hedges_per_position": 1},
     )
     try:
-        first = open_long(w)
-        w.send(position_actor_id(first.position_id), correlations())
+        open_long(w)
+        w.correlate(correlations())
         w.market("ETHUSD", "3500", "3500.05")
         w.market("BTCUSD", "69780", "69780.5")  # A's hedge in ETHUSD
         assert [h.symbol for h in w.of(HedgeOpened)] == ["ETHUSD"]
@@ -254,7 +254,7 @@ def test_a_position_started_later_never_hedges_into_a_symbol_already_taken() -> 
         w.market("SOLUSD", "149.98", "149.99")  # the ask comes down to B's entry
         second = w.of(PositionOpened)[-1]
         assert second.symbol == "SOLUSD"
-        w.send(position_actor_id(second.position_id), correlations())
+        w.correlate(correlations())
         w.market("SOLUSD", "149.3", "149.31")  # B's loss passes 0.3 x its stop distance
         assert [h.symbol for h in w.of(HedgeOpened)] == ["ETHUSD"]
     finally:
@@ -269,13 +269,12 @@ def test_two_positions_hedging_in_the_same_instant_cannot_both_take_one_symbol()
         hedge={"trigger_stop_fraction": 0.3, "max_hedges_per_position": 1},
     )
     try:
-        btc = open_long(w)
+        open_long(w)
         w.candle(eth_long(START_NS))
         w.market("ETHUSD", "3499.9", "3499.95")
         eth = w.of(PositionOpened)[-1]
         assert eth.symbol == "ETHUSD"
-        for opened in (btc, eth):
-            w.send(position_actor_id(opened.position_id), correlations())
+        w.correlate(correlations())
         w.market("SOLUSD", "150", "150.01")
         for step in (
             MarketStep("BTCUSD", price=None, bid=Decimal("69780"), ask=Decimal("69780.5")),
