@@ -10,6 +10,14 @@ is staged and rides with the next durable commit (or the periodic flush).
 It also answers :class:`~actors._durable.Restore` (after writing whatever is pending, so
 a restarted actor never misses its own last commit), takes backups on a timer and on
 :class:`BackupNow`, and stores closed trades (:class:`PutTrade`).
+
+Series (:meth:`storage.Store.put_series`): an actor whose state is a long window that
+changes by one row at a time (a feed's closed candles) sends each new row once
+(:class:`PutSeries`, staged like market state, so it rides with the next commit) instead
+of its whole window in every snapshot, and reads its rows back at start
+(:class:`LoadSeries`, answered with :class:`SeriesLoaded`). Rows are staged as they
+arrive and a snapshot when its commit is written, so a snapshot is never on disk before
+the rows its actor sent ahead of it.
 """
 
 from __future__ import annotations
@@ -33,7 +41,15 @@ from messages import HedgeClosed, PositionClosed, encode
 from messages.settings import StorageSettings
 from storage import ClosedTrade, Snapshot, Store
 
-__all__ = ["BackupNow", "FlushBatch", "PutTrade", "StorageWriter"]
+__all__ = [
+    "BackupNow",
+    "FlushBatch",
+    "LoadSeries",
+    "PutSeries",
+    "PutTrade",
+    "SeriesLoaded",
+    "StorageWriter",
+]
 
 _NS = 1_000_000_000
 _MS = 1_000_000
@@ -54,6 +70,34 @@ class PutTrade:
     """Store a closed trade (durably, with the next commit)."""
 
     trade: ClosedTrade
+
+
+@dataclass(frozen=True, slots=True)
+class PutSeries:
+    """Stage ``rows`` (index -> bytes) of series ``name``; see :meth:`storage.Store.put_series`
+    for ``keep_from`` and ``replace``."""
+
+    name: str
+    rows: tuple[tuple[int, bytes], ...]
+    keep_from: int = 0
+    replace: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSeries:
+    """Ask for every row of series ``name``; answered to ``reply_to`` with
+    :class:`SeriesLoaded`."""
+
+    name: str
+    reply_to: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesLoaded:
+    """The rows of series ``name``, by index (empty: none stored)."""
+
+    name: str
+    rows: tuple[tuple[int, bytes], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +164,16 @@ class StorageWriter(Actor):
         """Write the batch."""
         self.flush_due = False
         self._flush()
+
+    def on_put_series(self, msg: PutSeries) -> None:
+        """Stage series rows; they ride with the next commit (or the snapshot timer's)."""
+        self.store.put_series(msg.name, msg.rows, keep_from=msg.keep_from, replace=msg.replace)
+
+    def on_load_series(self, request: LoadSeries) -> None:
+        """Answer with every row of a series (staged ones included)."""
+        self._flush()
+        rows = tuple(self.store.read_series(request.name))
+        self.context.send(request.reply_to, SeriesLoaded(name=request.name, rows=rows))
 
     def on_restore(self, request: Restore) -> None:
         """Answer with the snapshot and the journal entries after it that concern the actor."""

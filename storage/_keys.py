@@ -6,7 +6,9 @@ Keys sort as LMDB compares them (bytewise), so numbers are big-endian:
 - trade key: the close time (ns, u64 big-endian) then the trade id in UTF-8;
 - snapshot key: the stable actor id in UTF-8;
 - snapshot value: a format byte (1), the last applied journal sequence (u64), the actor's
-  snapshot schema version (u32), then the state bytes (orjson), all big-endian.
+  snapshot schema version (u32), then the state bytes (orjson), all big-endian;
+- series key: the series name in UTF-8, a zero byte, then the row's index (u64
+  big-endian), so one series' rows are contiguous and sorted by index.
 """
 
 from __future__ import annotations
@@ -94,3 +96,16 @@ def unpack_snapshot(actor_id: str, value: bytes) -> Snapshot:
         last_seq=last_seq,
         schema=schema,
     )
+
+
+def series_prefix(name: str) -> bytes:
+    """The key prefix of every row of series ``name`` (its UTF-8 bytes and a zero byte)."""
+    raw = name.encode()
+    if not raw or b"\x00" in raw:
+        raise ValueError(f"bad series name: {name!r}")
+    return raw + b"\x00"
+
+
+def series_key(name: str, index: int) -> bytes:
+    """Encode a series row's key: the name's prefix then the index (0 to 2**64-1)."""
+    return series_prefix(name) + seq_key(index)

@@ -14,6 +14,7 @@ from storage._backup import fsync_dir
 from storage._errors import ExportFormatError, StorageError
 from storage._integrity import DATA_FILE, LOCK_FILE, check_data_file
 from storage._portable import load_export
+from storage._schema import MAX_DBS
 from storage._store import Store
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ def restore(
         if _is_lmdb_file(source):
             shutil.copyfile(source, scratch / DATA_FILE)
         else:
-            env = lmdb.open(str(scratch), map_size=_export_map_size(source, settings), max_dbs=4)
+            size = _export_map_size(source, settings)
+            env = lmdb.open(str(scratch), map_size=size, max_dbs=MAX_DBS)
             try:
                 load_export(source, env)
             finally:

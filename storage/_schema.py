@@ -32,6 +32,11 @@ class Databases:
     journal: lmdb._Database
     trades: lmdb._Database
     meta: lmdb._Database
+    series: lmdb._Database
+    """Append-only rows an actor keeps beside its snapshot (a feed's closed candles), keyed
+    by series name and a u64 index (``storage._keys.series_key``). Added without a version
+    bump: an environment from before it simply has none (its feeds start cold), and an
+    older bot ignores it."""
 
 
 Migration = Callable[[lmdb.Transaction, Databases], None]
@@ -42,10 +47,15 @@ MIGRATIONS: Mapping[int, Migration] = {}
 
 
 def open_databases(env: lmdb.Environment, txn: lmdb.Transaction) -> Databases:
-    """Open (creating if missing) the four named databases inside write transaction ``txn``."""
+    """Open (creating if missing) the named databases inside write transaction ``txn``."""
     return Databases(
         snapshots=env.open_db(b"snapshots", txn=txn),
         journal=env.open_db(b"journal", txn=txn),
         trades=env.open_db(b"trades", txn=txn),
         meta=env.open_db(b"meta", txn=txn),
+        series=env.open_db(b"series", txn=txn),
     )
+
+
+MAX_DBS = 5
+"""Named databases an environment is opened for (``lmdb.open(max_dbs=...)``)."""

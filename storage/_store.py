@@ -1,10 +1,11 @@
 """``Store``: the LMDB environment under ``--state DIR`` (plain class, no threads).
 
-One environment, four named databases: ``snapshots`` (actor id -> state), ``journal``
-(sequence -> event bytes), ``trades`` (close time + id -> record) and ``meta`` (schema
-version). One process owns it; in the bot only the writer actor calls the methods that
-write, from its own thread. The store never decodes events or states: callers hand it
-bytes from ``messages.encode`` or ``orjson.dumps``.
+One environment, five named databases: ``snapshots`` (actor id -> state), ``journal``
+(sequence -> event bytes), ``trades`` (close time + id -> record), ``meta`` (schema
+version) and ``series`` (name + index -> row: append-only data an actor keeps beside its
+snapshot, such as a feed's closed candles). One process owns it; in the bot only the
+writer actor calls the methods that write, from its own thread. The store never decodes
+events or states: callers hand it bytes from ``messages.encode`` or ``orjson.dumps``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -30,11 +32,14 @@ from storage._keys import (
     key_seq,
     pack_snapshot,
     seq_key,
+    series_key,
+    series_prefix,
     trade_key,
     unpack_snapshot,
 )
 from storage._portable import export_env
 from storage._schema import (
+    MAX_DBS,
     MIGRATIONS,
     SCHEMA_KEY,
     SCHEMA_VERSION,
@@ -58,6 +63,16 @@ _DAMAGE = (
 """LMDB errors that mean the file is damaged (others: in use, no permission, no space)."""
 
 
+@dataclass(slots=True)
+class _SeriesEdit:
+    """What is staged for one series: drop every stored row (``replace``) or those before
+    ``keep_from``, then put ``rows``."""
+
+    replace: bool = False
+    keep_from: int = 0
+    rows: dict[int, bytes] = field(default_factory=dict)
+
+
 class Store:
     """The bot's durable state: journal, snapshots, closed trades and meta.
 
@@ -66,9 +81,11 @@ class Store:
     - :meth:`append`, :meth:`put_trade`, :meth:`flush` and durable :meth:`put_snapshots`
       return only after an fsync'd LMDB commit: the data survives a process kill and a power
       loss. Money-changing events are appended before any actor acts on them.
-    - ``put_snapshots(..., durable=False)`` (market-derived state) only stages the records
-      in memory; they are written by the next durable commit of any kind (one fsync for
-      both). A crash loses staged records, never the environment's integrity.
+    - ``put_snapshots(..., durable=False)`` (market-derived state) and :meth:`put_series`
+      only stage the records in memory; they are written by the next durable commit of any
+      kind (one fsync for all). A crash loses staged records, never the environment's
+      integrity; staged series rows and snapshots are written in the order they were staged
+      or in one transaction together.
 
     A full map doubles (up to ``map_size_max_mb``) and the write is retried.
     """
@@ -90,6 +107,7 @@ class Store:
         self._clock = clock
         self._staged: dict[str, Snapshot] = {}
         self._forget: set[str] = set()
+        self._series: dict[str, _SeriesEdit] = {}
         self._closed = False
 
     @classmethod
@@ -122,7 +140,7 @@ class Store:
         if existing:
             map_size = max(map_size, data_file.stat().st_size)
         try:
-            env = lmdb.open(str(path), map_size=map_size, max_dbs=4, subdir=True, sync=True)
+            env = lmdb.open(str(path), map_size=map_size, max_dbs=MAX_DBS, subdir=True, sync=True)
         except _DAMAGE as exc:
             raise damage_error(data_file, f"LMDB cannot open it ({exc})") from exc
         except lmdb.Error as exc:
@@ -271,8 +289,9 @@ class Store:
             self.flush()
 
     def flush(self) -> None:
-        """Write every staged snapshot in one durable commit (nothing to do if none)."""
-        if self._staged or self._forget:
+        """Write every staged snapshot and series row in one durable commit (nothing to do
+        if none)."""
+        if self._staged or self._forget or self._series:
             self._write(self._write_staged)
 
     def forget_snapshot(self, actor_id: str) -> None:
@@ -303,6 +322,53 @@ class Store:
             items = [(bytes(k), bytes(v)) for k, v in txn.cursor()]
         for key, value in items:
             yield self._unpack(key.decode(), value)
+
+    # --- series ----------------------------------------------------------------------------
+
+    def put_series(
+        self,
+        name: str,
+        rows: Iterable[tuple[int, bytes]],
+        *,
+        keep_from: int = 0,
+        replace: bool = False,
+    ) -> None:
+        """Stage rows of series ``name`` (index -> bytes; an index written again is replaced).
+
+        Like a lazy snapshot, they are written by the next durable commit. ``keep_from``
+        drops the stored rows with a lower index (a bounded window: the oldest rows go as
+        new ones come); ``replace`` drops every stored row first. An actor whose state is a
+        long, mostly unchanging window (a feed's closed candles) writes each row once this
+        way instead of its whole state in every snapshot.
+        """
+        series_prefix(name)  # refuses a bad name here, not in a later commit
+        edit = self._series.get(name)
+        if edit is None or replace:
+            edit = self._series[name] = _SeriesEdit(replace=replace)
+        edit.rows.update(rows)
+        if keep_from > edit.keep_from:
+            edit.keep_from = keep_from
+            for index in [i for i in edit.rows if i < keep_from]:
+                del edit.rows[index]
+
+    def forget_series(self, name: str) -> None:
+        """Stage the removal of every row of series ``name``."""
+        self.put_series(name, (), replace=True)
+
+    def read_series(self, name: str) -> list[tuple[int, bytes]]:
+        """Every row of series ``name`` (staged ones included), by index."""
+        prefix = series_prefix(name)
+        if name in self._series:
+            self.flush()
+        out: list[tuple[int, bytes]] = []
+        with self._env.begin(db=self._dbs.series) as txn:
+            cursor = txn.cursor()
+            if cursor.set_range(prefix):
+                for key, value in cursor.iternext():
+                    if not key.startswith(prefix):
+                        break
+                    out.append((key_seq(key[len(prefix) :]), bytes(value)))
+        return out
 
     # --- closed trades ---------------------------------------------------------------------
 
@@ -394,6 +460,20 @@ class Store:
             txn.put(snap.actor_id.encode(), pack_snapshot(snap), db=self._dbs.snapshots)
         for actor_id in self._forget:
             txn.delete(actor_id.encode(), db=self._dbs.snapshots)
+        for name, edit in self._series.items():
+            self._write_series(txn, name, edit)
+
+    def _write_series(self, txn: lmdb.Transaction, name: str, edit: _SeriesEdit) -> None:
+        db = self._dbs.series
+        if edit.replace or edit.keep_from > 0:
+            prefix = series_prefix(name)
+            end = prefix + b"\xff" * 8 if edit.replace else series_key(name, edit.keep_from)
+            cursor = txn.cursor(db=db)
+            if cursor.set_range(prefix):
+                while bytes(cursor.key()) < end and cursor.delete():
+                    pass
+        for index in sorted(edit.rows):
+            txn.put(series_key(name, index), edit.rows[index], db=db)
 
     def _unpack(self, actor_id: str, value: bytes) -> Snapshot:
         try:
@@ -415,6 +495,7 @@ class Store:
                 continue
             self._staged.clear()
             self._forget.clear()
+            self._series.clear()
             return result
 
     def _grow(self) -> None:
@@ -485,4 +566,4 @@ def _open_dbs(env: lmdb.Environment, data_file: Path) -> Databases:
 
 
 def _all(dbs: Databases) -> tuple[lmdb._Database, ...]:
-    return (dbs.snapshots, dbs.journal, dbs.trades, dbs.meta)
+    return (dbs.snapshots, dbs.journal, dbs.trades, dbs.meta, dbs.series)

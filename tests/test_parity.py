@@ -28,6 +28,7 @@ import orjson
 
 from actors._durable import decode_entry
 from actors.backtest import SymbolCandles, candles_from_files, candles_from_generator, run_backtest
+from actors.market import kept_candles
 from exchange.sim import default_products
 from exchange.sim._barpath import STEPS, step_offsets
 from messages import HedgeClosed, OrderFilled, PositionClosed, encode
@@ -95,12 +96,11 @@ def _shift_ns(state: Path, settings: Settings, files: dict[str, SymbolCandles]) 
     """How far the simulator moved the files in time: its oldest candle the bot kept, found
     in the file by its prices."""
     with Store.open(state, settings.storage) as store:
-        snapshot = store.get_snapshot("feed:BTCUSD")
-    assert snapshot is not None, "the bot kept its candles"
-    kept = orjson.loads(snapshot.state)
-    first = tuple(Decimal(kept[f][0]) for f in ("open", "high", "low", "close"))
+        kept = kept_candles(store, "BTCUSD", TIMEFRAME_NS)
+    assert kept, "the bot kept its candles"
+    first = (kept[0].open, kept[0].high, kept[0].low, kept[0].close)
     index = files["BTCUSD"].prices.index(first)
-    return int(kept["open_time_ns"][0]) - int(files["BTCUSD"].open_ns[index])
+    return int(kept[0].open_time_ns) - int(files["BTCUSD"].open_ns[index])
 
 
 def _step(ts_ns: int, anchor_ns: int) -> int:

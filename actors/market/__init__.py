@@ -22,7 +22,7 @@ from actors.market._common import (
 )
 from actors.market._correlation import CorrelationActor, CorrelationTracker
 from actors.market._feed import CandleFeed, FeedStep
-from actors.market._feed_actor import SymbolFeedActor, rest_factory
+from actors.market._feed_actor import SymbolFeedActor, kept_candles, rest_factory
 from actors.market._indicators import IndicatorsActor, SymbolIndicators
 from actors.market._stream import PublicStreamActor, StreamRouter
 from actors.market._tree import MARKET_ID, MarketTiming, market_tree
@@ -49,6 +49,7 @@ __all__ = [
     "book_id",
     "feed_id",
     "indicators_id",
+    "kept_candles",
     "market_tree",
     "rest_factory",
 ]

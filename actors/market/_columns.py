@@ -5,13 +5,17 @@ building :class:`~messages.Candle` values, and converting every ``Decimal`` to `
 for the indicators and the correlation (about 200 ns a value, 7,000 values a symbol).
 Everything here does that work once per candle, or not at all:
 
-- :class:`RowCache`: each kept candle's exact price strings and floats, computed when
-  the candle is first kept, so a snapshot never converts the whole window again.
-- :func:`columns_state` / :func:`columns_from_state`: the snapshot's columnar form
-  (schema 2): open times, exact ``Decimal`` strings per field, and the same values as
-  float64 (orjson writes a float's shortest repr and reads it back to the same double, so
-  they survive exactly). Decoding builds ``Decimal`` values with one ``map`` per column
-  and the candles without the dataclass ``__init__`` (the same type check runs).
+- :class:`RowCache`: the kept candles' exact price strings and floats as restored, so the
+  float array of a restored history is a slice, not a conversion.
+- :func:`row_bytes` / :func:`candles_from_rows`: one kept candle as one row of the feed's
+  stored series (:meth:`storage.Store.put_series`, the exact strings as text): each closed
+  candle is written once, not the whole window in every snapshot.
+- :func:`columns_state` / :func:`columns_from_state`: the columnar form (the feed's
+  snapshot schema 2, still read; the series rows are decoded through it): open times,
+  exact ``Decimal`` strings per field, and the same values as float64 (orjson writes a
+  float's shortest repr and reads it back to the same double, so they survive exactly).
+  Decoding builds ``Decimal`` values with one ``map`` per column and the candles without
+  the dataclass ``__init__`` (the same type check runs).
 - :func:`share_floats` / :func:`history_array`: the float columns of a published history
   tuple, handed to its in-process consumers with it. ``history_array`` returns the
   remembered columns when given the very tuple they were shared for (identity, with the
@@ -41,9 +45,11 @@ __all__ = [
     "FIELDS",
     "RowCache",
     "build_candles",
+    "candles_from_rows",
     "columns_from_state",
     "columns_state",
     "history_array",
+    "row_bytes",
     "share_floats",
     "unshare_floats",
 ]
@@ -165,6 +171,45 @@ def columns_state(
         state[name] = list(column)
     state["floats"] = [list(column) for column in floats]
     return state
+
+
+def row_bytes(candle: Candle) -> bytes:
+    """``candle`` as one series row (its open time is the row's index): its five exact
+    ``Decimal`` strings, space-separated ASCII.
+
+    Plain text, not JSON: orjson builds each result in a 1 KiB buffer that it shrinks
+    afterwards, so thousands of small rows (a history written at a cold start) would leave
+    as many 1 KiB holes in the feed thread's malloc arena; a joined ``str`` is allocated at
+    its size. The floats are not stored: converting them at restore costs what parsing
+    them would.
+    """
+    o, h, lo, c, v = candle.open, candle.high, candle.low, candle.close, candle.volume
+    return f"{o} {h} {lo} {c} {v}".encode("ascii")
+
+
+def candles_from_rows(
+    rows: Sequence[tuple[int, bytes]], *, symbol: str, timeframe_ns: int
+) -> tuple[list[Candle], list[list[str]], list[list[float]]]:
+    """The candles, string columns and float columns of :func:`row_bytes` rows (index =
+    open time, in order), checked as :func:`columns_from_state` checks its columns.
+
+    Raises:
+        ValueError: A row is not in that form.
+    """
+    try:
+        values = [raw.decode("ascii").split(" ") for _, raw in rows]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"bad candle row: {exc}") from exc
+    if any(len(v) != len(FIELDS) for v in values):
+        raise ValueError(f"bad candle row: not {len(FIELDS)} values")
+    columns = [list(c) for c in zip(*values, strict=True)] if values else [[]] * len(FIELDS)
+    state: dict[str, Any] = {
+        "symbol": symbol,
+        "timeframe_ns": timeframe_ns,
+        "open_time_ns": [t for t, _ in rows],
+    }
+    state.update(zip(FIELDS, columns, strict=True))
+    return columns_from_state(state, symbol=symbol, timeframe_ns=timeframe_ns)
 
 
 _SLOTS = tuple(

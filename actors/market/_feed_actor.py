@@ -10,36 +10,44 @@ history with :class:`~messages.FetchCandles` and get a :class:`~messages.FetchCa
 at once (empty, with an error, before history is loaded: they then get the published
 :class:`~messages.CandleHistoryLoaded`).
 
-Warm restart: the actor is durable (market-derived state, committed lazily). Its snapshot is
-the kept closed candles in columns (:func:`~actors.market._columns.columns_state`: exact
-strings and float64; schema 1, the row form, is still read), committed after a history,
-then every ``SNAPSHOT_EVERY`` closed candles and at a clean stop, never per frame, and never
-while a restore waits for its first live frame. The float columns go with a published
-history (:func:`~actors.market._columns.share_floats`), so its consumers convert nothing. On
-start it restores them; if they are recent (the newest within ``keep`` candles of now)
-and of its symbol and timeframe, they are its history and only the candles missing since
-are fetched (:meth:`CandleFeed.on_kept`); otherwise it loads the full REST history.
-Without a storage writer in the tree it always starts cold.
+Warm restart: the actor is durable (market-derived state, committed lazily). The kept
+closed candles live in a series of the store (:class:`~actors._storage_writer.PutSeries`,
+one row per candle: :func:`~actors.market._columns.row_bytes`, exact strings and float64),
+each written once: the whole history after a cold start, then each candle as it closes
+(published or backfilled), the rows older than the ``keep`` window dropped as new ones
+come. The snapshot itself (schema 3) only says which symbol and timeframe the series
+holds; it is committed once, after the first rows. (Until schema 2 the snapshot was the
+whole window, re-serialised every few candles: about 0.3 MB a symbol per write, and large
+transient buffers on the actor threads; schemas 1 and 2 are still read.) Nothing is
+written while a restore waits for its first live frame. The float columns go with a
+published history (:func:`~actors.market._columns.share_floats`), so its consumers
+convert nothing. On start it reads the series back (:class:`~actors._storage_writer.
+LoadSeries`); if the candles are recent (the newest within ``keep`` candles of now) and of
+its symbol and timeframe, they are its history and only the candles missing since are
+fetched (:meth:`CandleFeed.on_kept`); otherwise it loads the full REST history, which
+replaces the series. Without a storage writer in the tree it always starts cold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
 import orjson
 
 from actors._clock import WallClock
-from actors._durable import DurableActor
+from actors._durable import STORAGE_ID, DurableActor
+from actors._storage_writer import LoadSeries, PutSeries, SeriesLoaded
 from actors.market._columns import (
     RowCache,
+    candles_from_rows,
     columns_from_state,
-    columns_state,
+    row_bytes,
     share_floats,
     unshare_floats,
 )
-from actors.market._common import HEALTH_DUE, TICK, HealthDue, Tick
+from actors.market._common import HEALTH_DUE, TICK, HealthDue, Tick, feed_id
 from actors.market._feed import CandleFeed, FeedStep, candles_from_state
 from exchange.delta import DeltaRestClient, ExchangeError
 from messages import (
@@ -54,12 +62,11 @@ from messages import (
     UnixNanos,
 )
 from messages.settings import ExchangeSettings
+from storage import Store
 
-__all__ = ["LoadHistory", "RetryBackfill", "SymbolFeedActor"]
+__all__ = ["LoadHistory", "RetryBackfill", "SymbolFeedActor", "kept_candles"]
 
 _NS = 1_000_000_000
-SNAPSHOT_EVERY = 15
-"""Closed candles between two snapshots of the kept candles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +101,9 @@ class SymbolFeedActor(DurableActor):
     """
 
     market_state = True
-    state_schema = 2
-    """2: the columnar form (``_columns.columns_state``); 1, the row form, is still read."""
+    state_schema = 3
+    """3: the candles are in the store's series; 2 (the columnar form,
+    ``_columns.columns_state``) and 1 (the row form) held them inline and are still read."""
 
     def __init__(
         self,
@@ -124,8 +132,10 @@ class SymbolFeedActor(DurableActor):
         self.rest_calls = 0
         self.rest_candles = 0
         self._kept: list[Candle] = []
-        self._rows = RowCache()  # the kept candles' strings and floats, once per candle
-        self._saved_last: int | None = None  # newest open time in the stored snapshot
+        self._rows = RowCache()  # the restored candles' strings and floats, until the history
+        self._in_series = False  # a snapshot says the series holds this symbol and timeframe
+        self._stored_last: int | None = None  # newest open time in the series; None: replace
+        self._awaiting_series = False
         self._shared: tuple[Candle, ...] | None = None  # the history whose floats are shared
 
     def on_start(self) -> None:
@@ -135,57 +145,93 @@ class SymbolFeedActor(DurableActor):
         self.context.schedule_repeating(self.health_ns, HEALTH_DUE)
         self.restore()
 
+    @property
+    def series(self) -> str:
+        """The name of the store series that holds the kept candles (the actor id)."""
+        return self.context.actor_id
+
     def on_restored(self) -> None:
-        """Start from the kept candles if they are recent, else queue the REST history load."""
+        """Read the series back if the snapshot says it is ours; else start from the candles
+        an older snapshot held, or queue the REST history load."""
+        if self._in_series and not self._kept and self.context.has_actor(STORAGE_ID):
+            self._awaiting_series = True
+            self.context.send(STORAGE_ID, LoadSeries(self.series, self.context.actor_id))
+            return
         kept, self._kept = self._kept, []
+        self._start_from(kept)
+
+    def on_series_loaded(self, loaded: SeriesLoaded) -> None:
+        """The stored candles: start from them (bad rows mean a cold start)."""
+        if loaded.name != self.series or not self._awaiting_series:
+            return
+        self._awaiting_series = False
+        kept: list[Candle] = []
+        try:
+            kept, strs, floats = candles_from_rows(
+                loaded.rows, symbol=self.symbol, timeframe_ns=self.feed.timeframe_ns
+            )
+        except ValueError as error:
+            self.context.log.warning(
+                "%s: stored candles ignored (%s); loading the history", self.series, error
+            )
+        else:
+            self._rows.put(kept, strs, floats)
+        self._start_from(kept)
+
+    def _start_from(self, kept: list[Candle]) -> None:
+        """Start from ``kept`` if they are recent, else queue the REST history load."""
         step = self.feed.on_kept(kept, self.context.now_ns()) if kept else None
         if step is None:
             if kept:
                 self.context.log.info(
                     "%s: kept candles are too old; loading the history", self.context.actor_id
                 )
+            self._rows = RowCache()
+            self._stored_last = None  # the REST history replaces the series
             self.context.send(self.context.actor_id, LoadHistory())
             return
         self.context.log.info(
             "%s: warm start from %d kept candles", self.context.actor_id, len(kept)
         )
+        # Restored from the series: it holds them. From an older snapshot: write them all.
+        self._stored_last = kept[-1].open_time_ns if self._in_series else None
         self._carry_out(step)
 
     def snapshot(self) -> bytes:
-        """The kept closed candles, columnar (see the module docstring)."""
+        """Which symbol and timeframe the series holds (the candles are in the series)."""
         return orjson.dumps(
-            columns_state(self.symbol, self.feed.timeframe_ns, self.feed.closed, self._rows)
+            {"symbol": self.symbol, "timeframe_ns": self.feed.timeframe_ns, "series": True}
         )
 
     def load(self, state: bytes, schema: int) -> None:
-        """Keep the snapshot's candles for :meth:`on_restored`; a bad one means a cold start."""
+        """Note whether the series holds this feed's candles (schema 3), or keep an older
+        snapshot's candles for :meth:`on_restored`; a bad one means a cold start."""
         try:
             tf = self.feed.timeframe_ns
+            value = orjson.loads(state)
             if schema == self.state_schema:
+                if not isinstance(value, dict) or value.get("series") is not True:
+                    raise ValueError("not a series snapshot")
+                self._in_series = (
+                    value.get("symbol") == self.symbol and value.get("timeframe_ns") == tf
+                )
+            elif schema == 2:
                 self._kept, strs, floats = columns_from_state(
-                    orjson.loads(state), symbol=self.symbol, timeframe_ns=tf
+                    value, symbol=self.symbol, timeframe_ns=tf
                 )
                 self._rows.put(self._kept, strs, floats)
             elif schema == 1:
-                self._kept = candles_from_state(
-                    orjson.loads(state), symbol=self.symbol, timeframe_ns=tf
-                )
+                self._kept = candles_from_state(value, symbol=self.symbol, timeframe_ns=tf)
             else:
                 raise ValueError(f"schema {schema}, expected {self.state_schema}")
-            self._saved_last = self._kept[-1].open_time_ns if self._kept else None
         except ValueError as error:  # orjson.JSONDecodeError is a ValueError
             self.context.log.warning(
                 "%s: snapshot ignored (%s); loading the history", self.context.actor_id, error
             )
 
     def on_stop(self) -> None:
-        """Store the newest candles (a clean stop restarts without a fetch), forget the shared
-        floats, close the REST client."""
-        last = self.feed.last_open_ns
-        if last is not None and last != self._saved_last:
-            self._saved_last = last
-            self.changed()
-            self.flush_commit()
+        """Forget the shared floats, close the REST client (every kept candle was sent to the
+        series as it closed)."""
         self._unshare()
         if self.rest is not None:
             self.rest.close()
@@ -257,16 +303,14 @@ class SymbolFeedActor(DurableActor):
                 if type(message) is CandleHistoryLoaded:
                     self._unshare()
                     share_floats(message.candles, self._rows.floats(message.candles))
+                    self._rows = RowCache()  # only a history's floats needed them
                     self._shared = message.candles
-                elif type(message) is CandleClosed and self._shared is shared_before:
-                    self._unshare()  # a late consumer converts (the same floats)
+                    self._store(message.candles, history=True)
+                elif type(message) is CandleClosed:
+                    if self._shared is shared_before:
+                        self._unshare()  # a late consumer converts (the same floats)
+                    self._store((message.candle,), history=False)
                 self.context.publish(message, key=self.symbol)
-            last = self.feed.last_open_ns
-            # A history or a closed candle; nothing kept yet (a restore waiting for its first
-            # live frame) leaves the stored snapshot alone.
-            if last is not None and self._snapshot_due(last):
-                self._saved_last = last
-                self.changed()
             if step.fetch is None:
                 return
             start_ns, end_ns = step.fetch
@@ -276,14 +320,34 @@ class SymbolFeedActor(DurableActor):
                 return
             step = self.feed.on_backfill(start_ns, end_ns, candles, self.context.now_ns())
 
-    def _snapshot_due(self, last: int) -> bool:
-        """A new history, or ``SNAPSHOT_EVERY`` closed candles since the stored snapshot: the
-        snapshot holds up to ``keep`` candles, so writing it per candle would cost more than
-        fetching the few candles a restart then misses."""
-        saved = self._saved_last
-        if saved is None or last < saved:
-            return True
-        return last - saved >= SNAPSHOT_EVERY * self.feed.timeframe_ns
+    def _store(self, candles: Sequence[Candle], *, history: bool) -> None:
+        """Send the series the published ``candles`` it lacks, dropping the rows older than
+        the kept window; commit the snapshot that points at it the first time.
+
+        The series is replaced by the whole kept window when it is to be (a cold start) or
+        when a history ends before it does (kept candles the feed dropped: the venue's
+        market restarted behind them), so it never holds a candle the feed did not keep.
+        """
+        closed = self.feed.closed
+        if not self.context.has_actor(STORAGE_ID) or not closed:
+            return
+        last = self._stored_last
+        source: Sequence[Candle]
+        if last is None or (history and (not candles or candles[-1].open_time_ns < last)):
+            replace, after, source = True, -1, closed
+        else:
+            replace, after, source = False, last, candles
+        rows = tuple((c.open_time_ns, row_bytes(c)) for c in source if c.open_time_ns > after)
+        if not rows:
+            return
+        self.context.send(
+            STORAGE_ID,
+            PutSeries(self.series, rows, keep_from=closed[0].open_time_ns, replace=replace),
+        )
+        self._stored_last = rows[-1][0]
+        if not self._in_series:
+            self._in_series = True
+            self.changed()
 
     def _unshare(self) -> None:
         if self._shared is not None:
@@ -309,6 +373,29 @@ class SymbolFeedActor(DurableActor):
             return None
         self.rest_candles += len(candles)
         return candles
+
+
+def kept_candles(store: Store, symbol: str, timeframe_ns: int) -> list[Candle]:
+    """The closed candles ``symbol``'s feed kept in ``store`` (for tools and tests; the feed
+    reads them through the writer): from the series (snapshot schema 3) or from an older
+    snapshot's inline candles; ``[]`` when none, or when they are another timeframe's.
+
+    Raises:
+        ValueError: The stored candles are damaged.
+    """
+    snap = store.get_snapshot(feed_id(symbol))
+    if snap is None:
+        return []
+    state = orjson.loads(snap.state)
+    if snap.schema == SymbolFeedActor.state_schema:
+        if not isinstance(state, dict) or (state.get("symbol"), state.get("timeframe_ns")) != (
+            symbol,
+            timeframe_ns,
+        ):
+            return []
+        rows = store.read_series(feed_id(symbol))
+        return candles_from_rows(rows, symbol=symbol, timeframe_ns=timeframe_ns)[0]
+    return candles_from_state(state, symbol=symbol, timeframe_ns=timeframe_ns)
 
 
 def rest_factory(base_url: str, settings: ExchangeSettings) -> RestFactory:

@@ -29,7 +29,9 @@ __all__ = ["BUYER_ROLE", "parse_l2_updates", "parse_ob_updates", "parse_trades"]
 
 _INT64 = 2**63 - 1
 _MAX_US = _INT64 // 1000
-_CACHE_MAX = 65_536
+_CACHE_MAX = 4_096
+"""Price strings remembered before the cache starts over: a book's prices cluster near the
+touch, so a few thousand hit nearly every time; 65,536 held ~16 MB that a long run grew into."""
 _prices: dict[str, Decimal] = {}
 _new = object.__new__
 

@@ -1,4 +1,4 @@
-"""Store against real LMDB: journal, snapshots, trades, map growth."""
+"""Store against real LMDB: journal, snapshots, series, trades, map growth."""
 
 from __future__ import annotations
 
@@ -77,6 +77,36 @@ def test_lazy_snapshot_is_visible_at_once_and_written_by_the_next_durable_commit
     store.close()
 
 
+def test_series_rows_are_staged_then_written_once_and_kept_within_the_window(
+    tmp_path: Path,
+) -> None:
+    """A series (a feed's closed candles) is written a row at a time: staged like a lazy
+    snapshot, visible at once, on disk with the next durable commit; ``keep_from`` drops the
+    rows before the window, ``replace`` all of them; names never mix."""
+    store = Store.open(tmp_path, SMALL)
+    store.put_series("feed:BTCUSD", [(t, b"%d" % t) for t in range(10)])
+    store.put_series("feed:BTC", [(5, b"other")])  # a prefix of the other name
+    assert not _stored_elsewhere(tmp_path, "feed:BTCUSD", db="series")  # only staged
+    assert store.read_series("feed:BTCUSD") == [(t, b"%d" % t) for t in range(10)]
+    assert _stored_elsewhere(tmp_path, "feed:BTCUSD", db="series")  # read flushed it
+    store.put_series("feed:BTCUSD", [(10, b"10"), (11, b"11")], keep_from=4)
+    store.put_series("feed:BTCUSD", [(12, b"12")], keep_from=6)
+    store.append([b"fill"])  # any durable commit carries staged rows
+    store.close()
+    with Store.open(tmp_path, SMALL) as store:
+        assert store.read_series("feed:BTCUSD") == [(t, b"%d" % t) for t in range(6, 13)]
+        assert store.read_series("feed:BTC") == [(5, b"other")]
+        store.put_series("feed:BTCUSD", [(20, b"20")], keep_from=20, replace=True)
+        assert store.read_series("feed:BTCUSD") == [(20, b"20")]
+        store.forget_series("feed:BTC")
+        store.put_series("feed:ETHUSD", [(1, b"1")])  # flushed at close
+    with Store.open(tmp_path, SMALL) as store:
+        assert store.read_series("feed:BTC") == []
+        assert store.read_series("feed:ETHUSD") == [(1, b"1")]
+        with pytest.raises(ValueError, match="series name"):
+            store.put_series("bad\x00name", [])
+
+
 def test_second_open_in_one_process_is_an_error_not_damage(tmp_path: Path) -> None:
     with Store.open(tmp_path, SMALL):
         with pytest.raises(StorageError, match="already open") as info:
@@ -84,15 +114,16 @@ def test_second_open_in_one_process_is_an_error_not_damage(tmp_path: Path) -> No
         assert not isinstance(info.value, StorageCorruptError)
 
 
-def _stored_elsewhere(state_dir: Path, actor_id: str) -> bool:
-    """Ask another process (LMDB allows one open per process) whether the key is stored."""
+def _stored_elsewhere(state_dir: Path, key: str, db: str = "snapshots") -> bool:
+    """Ask another process (LMDB allows one open per process) whether a key of ``db`` is
+    stored (for ``series``: whether any key starts with ``key``)."""
     code = (
-        "import sys, lmdb; e = lmdb.open(sys.argv[1], max_dbs=4, readonly=True, lock=False); "
-        "t = e.begin(); print(t.get(sys.argv[2].encode(), db=e.open_db(b'snapshots', txn=t)) "
-        "is not None)"
+        "import sys, lmdb; e = lmdb.open(sys.argv[1], max_dbs=5, readonly=True, lock=False); "
+        "t = e.begin(); c = t.cursor(db=e.open_db(sys.argv[3].encode(), txn=t)); "
+        "k = sys.argv[2].encode(); print(c.set_range(k) and c.key().startswith(k))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(state_dir), actor_id],
+        [sys.executable, "-c", code, str(state_dir), key, db],
         capture_output=True, text=True, check=True, timeout=30,
     )  # fmt: skip
     return out.stdout.strip() == "True"

@@ -1,5 +1,6 @@
-"""The feed's columnar snapshot form, the float columns shared with a published history,
-the correlation tracker's batch commit and the split subscription (candles first)."""
+"""The feed's stored forms (series rows, the older columnar snapshot), the float columns
+shared with a published history, the correlation tracker's batch commit and the split
+subscription (candles first)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from actors.market import CorrelationTracker
 from actors.market._columns import (
     RowCache,
     build_candles,
+    candles_from_rows,
     columns_from_state,
     columns_state,
     history_array,
+    row_bytes,
     share_floats,
     unshare_floats,
 )
@@ -53,6 +56,23 @@ def test_columns_round_trip_is_exact() -> None:
     assert columns_from_state(state, symbol="ETHUSD", timeframe_ns=TF) == ([], [], [])
     assert columns_from_state(state, symbol="BTCUSD", timeframe_ns=2 * TF) == ([], [], [])
     assert columns_from_state(round_trip([]), symbol="BTCUSD", timeframe_ns=TF)[0] == []
+
+
+def test_series_rows_round_trip_exactly_and_bad_ones_are_refused() -> None:
+    candles = odd_candles()
+    rows = [(c.open_time_ns, row_bytes(c)) for c in candles]
+    back, strs, floats = candles_from_rows(rows, symbol="BTCUSD", timeframe_ns=TF)
+    assert back == candles and [str(c.open) for c in back] == [str(c.open) for c in candles]
+    assert strs[0] == [str(c.open) for c in candles]
+    expected = candles_to_array(candles)
+    for k, name in enumerate(("open", "high", "low", "close", "volume")):
+        assert floats[k] == expected[name].tolist()
+    assert candles_from_rows([], symbol="BTCUSD", timeframe_ns=TF)[0] == []
+    for bad in (b"\xff", b"1 2", b"x 1 1 1 1", b"1 1 1 1 inf", b"1 1 1 1 1 1"):
+        with pytest.raises(ValueError, match="bad candle"):
+            candles_from_rows([*rows, (rows[-1][0] + TF, bad)], symbol="BTCUSD", timeframe_ns=TF)
+    with pytest.raises(ValueError, match="increasing"):
+        candles_from_rows(rows[::-1], symbol="BTCUSD", timeframe_ns=TF)
 
 
 def test_built_candles_equal_constructed_ones_and_are_checked() -> None:
@@ -125,7 +145,7 @@ def test_history_array_uses_the_shared_floats_only_for_that_tuple() -> None:
     assert history_array(history).tolist() == marker.tolist()
 
 
-def test_feed_actor_reads_both_snapshot_forms() -> None:
+def test_feed_actor_reads_every_snapshot_form() -> None:
     def actor() -> SymbolFeedActor:
         return SymbolFeedActor(
             "BTCUSD", timeframe="1m", timeframe_ns=TF, keep=100, rest=lambda: None,  # type: ignore[arg-type,return-value]
@@ -133,14 +153,23 @@ def test_feed_actor_reads_both_snapshot_forms() -> None:
         )  # fmt: skip
 
     candles = odd_candles()
-    new = actor()
-    new.load(orjson.dumps(columns_state("BTCUSD", TF, candles)), 2)
-    assert new._kept == candles
+    columnar = actor()
+    columnar.load(orjson.dumps(columns_state("BTCUSD", TF, candles)), 2)
+    assert columnar._kept == candles
     old = actor()
     old.load(orjson.dumps(candles_state("BTCUSD", TF, candles)), 1)
     assert old._kept == candles
-    new.feed.closed.extend(candles)
-    assert orjson.loads(new.snapshot()) == round_trip(candles)
+    # Schema 3: the candles are in the store's series; the snapshot only names what it holds,
+    # so it stays this small however many candles are kept.
+    columnar.feed.closed.extend(candles)
+    state = columnar.snapshot()
+    assert len(state) < 100
+    new = actor()
+    new.load(state, 3)
+    assert new._in_series and new._kept == []
+    other = actor()
+    other.load(orjson.dumps({**orjson.loads(state), "timeframe_ns": 2 * TF}), 3)
+    assert not other._in_series  # another timeframe's series: a cold start
 
 
 def test_correlation_batch_equals_bar_by_bar() -> None:
