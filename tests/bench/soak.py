@@ -18,7 +18,18 @@ RUNNING (the history is loaded, the indicator kernels are loaded or compiled). M
 - ``inbox_high_water`` (largest ``bot_actor_inbox_size`` of any actor in any sample; the
   actor is printed), ``orders_accepted``, ``orders_rejected``, ``fills``;
 - ``health_reports``, ``health_ok_throughout`` (1 when every report and every /metrics sample
-  said OK), ``threads_max``, ``bot_exit_code``, ``warmup_s``, ``run_s``.
+  said OK), ``threads_max``, ``bot_exit_code``, ``warmup_s``, ``run_s``;
+- where the RSS is, from ``/proc/PID/smaps`` at warm-up and at the end (Linux; absent
+  elsewhere): ``smaps_{kind}_warm_mb`` / ``_end_mb`` for ``anon`` (the heap, malloc arenas,
+  Python's object arenas, thread stacks), ``lmdb`` (the pages of ``data.mdb`` mapped in),
+  ``llvm`` (llvmlite's library) and ``files`` (every other file mapping), and
+  ``data_mdb_end_mb``, the file's size: so a growth can be told apart as native or Python
+  heap, the LMDB map, or code.
+
+Also ``rss_floor_mb``: the RSS of a process that only imports what the bot imports and loads
+its numba kernels (``tests/bench/_rss_floor.py``, run first, on the same machine), with
+``rss_floor_scipy`` (1 when numba pulled SciPy in) and ``rss_own_end_mb`` (the bot's end RSS
+above that floor).
 
 Goals (issue 10): RSS growth under 5 % after warm-up, no unexplained restarts, health OK
 throughout, under 150 MB RSS with 3 symbols. Ratios: ``rss_growth_vs_goal_5pct`` (growth
@@ -118,11 +129,43 @@ class LogWatch:
             self.warm_event.set()
 
 
+SMAPS_KINDS = ("anon", "lmdb", "llvm", "files")
+
+
+def smaps_by_kind(pid: int) -> dict[str, float] | None:
+    """The process's resident MB per kind of mapping (see the module docstring), or None
+    where ``/proc/PID/smaps`` cannot be read."""
+    out = dict.fromkeys(SMAPS_KINDS, 0.0)
+    kind = "anon"
+    try:
+        with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as smaps:
+            for line in smaps:
+                head = line.split(maxsplit=5)
+                if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                    name = head[5].strip() if len(head) > 5 else ""
+                    if not name or name.startswith("["):
+                        kind = "anon"
+                    elif name.endswith("/data.mdb"):
+                        kind = "lmdb"
+                    elif "llvmlite" in name:
+                        kind = "llvm"
+                    else:
+                        kind = "files"
+                elif head and head[0] == "Rss:":
+                    out[kind] += int(head[1]) / 1024
+    except OSError:
+        return None
+    return out
+
+
 @dataclass
 class Samples:
     """What the 1 Hz sampler saw."""
 
     rss: list[float] = field(default_factory=list)
+    smaps_warm: dict[str, float] | None = None
+    smaps_end: dict[str, float] | None = None
+    data_mdb_mb: float | None = None
     rss_warm: float | None = None
     warm_at: float | None = None
     threads_max: int = 0
@@ -182,6 +225,7 @@ def _sample(bot: psutil.Process, watch: LogWatch, samples: Samples, start: float
         samples.threads_max = max(samples.threads_max, bot.num_threads())
     if samples.rss_warm is None and watch.warm_event.is_set():
         samples.rss_warm, samples.warm_at = samples.rss[-1], time.monotonic() - start
+        samples.smaps_warm = smaps_by_kind(bot.pid)
     if watch.url is not None:
         text = _fetch(watch.url)
         if text is not None:
@@ -238,6 +282,10 @@ def _run_bot(
                 break
             with contextlib.suppress(psutil.NoSuchProcess):
                 _sample(proc, watch, samples, start)
+        samples.smaps_end = smaps_by_kind(bot.pid)
+        data_mdb = tmp / "state" / "data.mdb"
+        if data_mdb.exists():
+            samples.data_mdb_mb = data_mdb.stat().st_size / MB
     finally:
         run_s = time.monotonic() - start
         code = _stop(bot, "bot", 30)
@@ -248,10 +296,25 @@ def _run_bot(
     return samples, watch, code, run_s
 
 
+def rss_floor() -> dict[str, float]:
+    """The floor (``tests.bench._rss_floor``): a process with the bot's imports and its
+    numba kernels loaded, nothing else; measured here, beside the bot, on this machine."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.bench._rss_floor"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return orjson.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     """Run the soak and write the report."""
     args = parse_args()
     duration = args.duration or (20.0 if args.quick else 1800.0 if args.long else 120.0)
+    floor = rss_floor()
     samples, watch, code, run_s = soak(duration, args.speed)
     warm = samples.rss_warm if samples.rss_warm is not None else samples.rss[0]
     end = samples.rss[-1]
@@ -276,9 +339,19 @@ def main() -> None:
         "warmup_s": samples.warm_at if samples.warm_at is not None else float("nan"),
         "run_s": run_s,
     }
+    if samples.smaps_warm is not None and samples.smaps_end is not None:
+        for kind in SMAPS_KINDS:
+            metrics[f"smaps_{kind}_warm_mb"] = samples.smaps_warm[kind]
+            metrics[f"smaps_{kind}_end_mb"] = samples.smaps_end[kind]
+    if samples.data_mdb_mb is not None:
+        metrics["data_mdb_end_mb"] = samples.data_mdb_mb
+    metrics["rss_floor_mb"] = floor["kernels_loaded"]
+    metrics["rss_floor_scipy"] = float(floor["scipy"])
+    metrics["rss_own_end_mb"] = end - floor["kernels_loaded"]
     ratios = {
         "rss_growth_vs_goal_5pct": growth / GOAL_GROWTH_PCT,
         "rss_end_vs_goal_150mb": end / GOAL_RSS_MB,
+        "rss_floor_vs_goal_150mb": floor["kernels_loaded"] / GOAL_RSS_MB,
     }
     write_report("soak", metrics, ratios, args.json)
     print(f"inbox high-water: {samples.inbox_max:g} in {samples.inbox_actor}")
