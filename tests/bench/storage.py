@@ -37,7 +37,7 @@ from actors import Actor, ChildSpec, Strategy, Supervisor, SupervisorSpec, Threa
 from actors._durable import STORAGE_ID
 from actors._storage_writer import StorageWriter
 from actors.market import MarketTiming, feed_id, market_tree, rest_factory
-from actors.market._columns import RowCache, columns_from_state
+from actors.market._columns import RowCache, candles_from_rows
 from exchange.sim import SimExchange, default_products
 from indicators import IndicatorSet, RollingCorrelation
 from messages import Candle, IndicatorsUpdated
@@ -146,7 +146,8 @@ def _history_parts(
     sim: SimExchange, settings: Settings, state: Path, repeats: int
 ) -> dict[str, float]:
     """The part of each start that differs, outside the actors, 3 symbols one after another:
-    the REST history (client, request, parse) against reading and decoding the snapshots;
+    the REST history (client, request, parse) against reading and decoding the stored
+    candles (the feeds' series);
     and the indicators' warm-up against restoring IndicatorSet bytes (not done: see
     docs/market.md)."""
     symbols = settings.bot.symbols
@@ -167,12 +168,10 @@ def _history_parts(
 
     def restore() -> None:
         with Store.open(state, StorageSettings(map_size_mb=64)) as store:
-            for symbol in symbols:  # what SymbolFeedActor.load does
-                snap = store.get_snapshot(feed_id(symbol))
-                assert snap is not None
-                kept, strs, floats = columns_from_state(
-                    orjson.loads(snap.state), symbol=symbol, timeframe_ns=tf
-                )
+            for symbol in symbols:  # what SymbolFeedActor does with its stored series
+                rows = store.read_series(feed_id(symbol))
+                assert rows, f"no stored candles for {symbol}"
+                kept, strs, floats = candles_from_rows(rows, symbol=symbol, timeframe_ns=tf)
                 RowCache().put(kept, strs, floats)
 
     def make() -> IndicatorSet:
