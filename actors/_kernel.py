@@ -266,14 +266,11 @@ class KernelBase(abc.ABC):
         subscriber now, ``build`` is kept and called by the first later subscriber. It must
         capture values, not mutable state, since it may run later, on another thread.
         """
-        with self._lock:
-            targets = self._targets(message_type, key)
-            if not targets:
+        with self._lock:  # reentrant: publish takes it again
+            if not self._targets(message_type, key):
                 self._retained[(message_type, key)] = _Deferred(build)
                 return 0
-            message = build()
-            self._retained[(message_type, key)] = message
-            return self._send_all(targets, message)
+            return self.publish(build(), key, retain=True)
 
     def _targets(self, message_type: type, key: str | None) -> tuple[str, ...]:
         subs = self._subs
@@ -331,7 +328,7 @@ class KernelBase(abc.ABC):
     def subscriptions(self, actor_id: str) -> tuple[tuple[type, str | None], ...]:
         """The (message type, key) pairs ``actor_id`` subscribes to."""
         with self._lock:
-            return tuple(topic for topic in self._subs if topic in self._topics.get(actor_id, ()))
+            return tuple(self._topics.get(actor_id, ()))
 
     def topic_count(self) -> int:
         """How many (message type, key) topics have a subscriber: bounded by the actors

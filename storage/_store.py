@@ -351,10 +351,6 @@ class Store:
             for index in [i for i in edit.rows if i < keep_from]:
                 del edit.rows[index]
 
-    def forget_series(self, name: str) -> None:
-        """Stage the removal of every row of series ``name``."""
-        self.put_series(name, (), replace=True)
-
     def read_series(self, name: str) -> list[tuple[int, bytes]]:
         """Every row of series ``name`` (staged ones included), by index."""
         prefix = series_prefix(name)
@@ -467,11 +463,13 @@ class Store:
         db = self._dbs.series
         if edit.replace or edit.keep_from > 0:
             prefix = series_prefix(name)
-            end = prefix + b"\xff" * 8 if edit.replace else series_key(name, edit.keep_from)
+            # Every key of the series sorts below its name followed by \x01 (the prefix ends
+            # with \x00); a window's rows start at keep_from's key.
+            end = prefix[:-1] + b"\x01" if edit.replace else series_key(name, edit.keep_from)
             cursor = txn.cursor(db=db)
-            if cursor.set_range(prefix):
-                while bytes(cursor.key()) < end and cursor.delete():
-                    pass
+            positioned = cursor.set_range(prefix)
+            while positioned and bytes(cursor.key()) < end:
+                positioned = cursor.delete()  # moves to the next row; False past the last
         for index in sorted(edit.rows):
             txn.put(series_key(name, index), edit.rows[index], db=db)
 

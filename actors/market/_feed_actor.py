@@ -210,11 +210,7 @@ class SymbolFeedActor(DurableActor):
             tf = self.feed.timeframe_ns
             value = orjson.loads(state)
             if schema == self.state_schema:
-                if not isinstance(value, dict) or value.get("series") is not True:
-                    raise ValueError("not a series snapshot")
-                self._in_series = (
-                    value.get("symbol") == self.symbol and value.get("timeframe_ns") == tf
-                )
+                self._in_series = _series_holds(value, self.symbol, tf)
             elif schema == 2:
                 self._kept, strs, floats = columns_from_state(
                     value, symbol=self.symbol, timeframe_ns=tf
@@ -375,6 +371,18 @@ class SymbolFeedActor(DurableActor):
         return candles
 
 
+def _series_holds(state: object, symbol: str, timeframe_ns: int) -> bool:
+    """Whether a schema-3 feed snapshot says the series holds ``symbol``'s candles of
+    ``timeframe_ns``.
+
+    Raises:
+        ValueError: ``state`` is not such a snapshot.
+    """
+    if not isinstance(state, dict) or state.get("series") is not True:
+        raise ValueError("not a series snapshot")
+    return state.get("symbol") == symbol and state.get("timeframe_ns") == timeframe_ns
+
+
 def kept_candles(store: Store, symbol: str, timeframe_ns: int) -> list[Candle]:
     """The closed candles ``symbol``'s feed kept in ``store`` (for tools and tests; the feed
     reads them through the writer): from the series (snapshot schema 3) or from an older
@@ -388,10 +396,7 @@ def kept_candles(store: Store, symbol: str, timeframe_ns: int) -> list[Candle]:
         return []
     state = orjson.loads(snap.state)
     if snap.schema == SymbolFeedActor.state_schema:
-        if not isinstance(state, dict) or (state.get("symbol"), state.get("timeframe_ns")) != (
-            symbol,
-            timeframe_ns,
-        ):
+        if not _series_holds(state, symbol, timeframe_ns):
             return []
         rows = store.read_series(feed_id(symbol))
         return candles_from_rows(rows, symbol=symbol, timeframe_ns=timeframe_ns)[0]

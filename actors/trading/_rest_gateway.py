@@ -127,14 +127,11 @@ class StreamTranslator:
     """State fields newer than the first snapshots: absent, they start empty."""
 
     def _close(self, coid: str) -> None:
-        """The order is no longer open on the exchange (once: later calls do nothing)."""
-        if coid in self.open:
-            self.open.discard(coid)
-            self._end(coid)
-
-    def _end(self, coid: str) -> None:
-        """``coid`` ended (called once it leaves ``open``): remember it among the last ended,
-        forget the oldest beyond ``ENDED_KEPT``."""
+        """The order is no longer open on the exchange (once: later calls do nothing):
+        remember it among the last ended, forget the oldest beyond ``ENDED_KEPT``."""
+        if coid not in self.open:
+            return
+        self.open.discard(coid)
         self.ended.append(coid)
         while len(self.ended) > self.ENDED_KEPT:
             self._forget(self.ended.pop(0))

@@ -98,7 +98,7 @@ def test_series_rows_are_staged_then_written_once_and_kept_within_the_window(
         assert store.read_series("feed:BTC") == [(5, b"other")]
         store.put_series("feed:BTCUSD", [(20, b"20")], keep_from=20, replace=True)
         assert store.read_series("feed:BTCUSD") == [(20, b"20")]
-        store.forget_series("feed:BTC")
+        store.put_series("feed:BTC", (), replace=True)
         store.put_series("feed:ETHUSD", [(1, b"1")])  # flushed at close
     with Store.open(tmp_path, SMALL) as store:
         assert store.read_series("feed:BTC") == []
