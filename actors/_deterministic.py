@@ -100,6 +100,11 @@ class DeterministicRuntime(KernelBase):
             self.sim_clock.advance_to(until_ns)
         return steps
 
+    def next_timer_ns(self) -> int | None:
+        """When the earliest live timer is due, ns; None without one. With no message
+        queued, nothing happens before then: a driver may skip ahead to it."""
+        return self._timers.next_due_ns()
+
     def advance(self, delta_ns: int, *, max_steps: int = 10_000_000) -> int:
         """Run for ``delta_ns`` of simulated time; returns how many messages were delivered."""
         return self.run_until(self.sim_clock.now_ns() + delta_ns, max_steps=max_steps)

@@ -103,7 +103,7 @@ from messages._orders import (
     OrderRejected,
     PlaceOrder,
 )
-from messages._schema import Value
+from messages._schema import Value, positional_maker
 from messages._trading import (
     EntryAbandoned,
     EquityUpdated,
@@ -230,4 +230,5 @@ __all__ = [
     "decode",
     "encode",
     "message_type",
+    "positional_maker",
 ]

@@ -28,7 +28,9 @@ before the first step at or after each multiple of ``funding_interval_s``, at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -46,13 +48,13 @@ from actors.trading import (
     ApplyFunding,
     EngineGateway,
     MarketMoves,
-    MarketStep,
+    PathStep,
     position_id_for,
     product_of,
     trading_tree,
 )
 from exchange.sim import MatchingEngine, SimProduct
-from exchange.sim._barpath import DEPTH, low_first, step_offsets
+from exchange.sim._barpath import low_first, step_offsets
 from indicators import IndicatorSet, rolling_correlation
 from indicators._values import OUTPUT_INDEX
 from messages import (
@@ -67,6 +69,7 @@ from messages import (
     RiskDecision,
     RiskVerdict,
     UnixNanos,
+    positional_maker,
 )
 from messages.settings import TIMEFRAME_SECONDS, Settings
 
@@ -76,6 +79,13 @@ _NS = 1_000_000_000
 _RECORDED = (PositionOpened, PositionClosed, HedgeClosed, OrderFilled)
 _LIFECYCLE = (RiskDecision, EntryAbandoned, PositionFinished)
 _ZERO = Decimal(0)
+_MAKE_INDICATORS = positional_maker(
+    IndicatorsUpdated,
+    ("ts_event", "ts_init", "symbol", "open_time_ns", "close", "valid", "bars_seen",
+     *INDICATOR_FIELDS),
+)  # fmt: skip
+"""``IndicatorsUpdated`` from positional values, in this order: the backtest builds one a
+symbol and candle (keyword arguments would cost as much as the message's checks)."""
 
 
 class _Recorder(Actor):
@@ -117,6 +127,24 @@ class BacktestRun:
     candles: int = 0
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a backtest; restore it after.
+
+    The loop makes millions of short-lived messages, all freed by reference counting; the
+    collector's passes over them cost 5-8 % of a run and find a few hundred cycles in a
+    13-month one. The next collection after the run frees those.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def run_backtest(
     settings: Settings,
     candles: Mapping[str, SymbolCandles],
@@ -153,8 +181,8 @@ def run_backtest(
     )
     account = engine.accounts[USER_ID]
     markets = [
-        _Market(by_symbol[s], candles[s].prices, rows[s].tolist(), account, start_ns=start,
-                funding_rate_pct=funding_rate_pct)
+        _Market(by_symbol[s], _path_ticks(by_symbol[s], candles[s], rows[s]), account,
+                start_ns=start, funding_rate_pct=funding_rate_pct)
         for s in symbols
     ]  # fmt: skip
     offsets = step_offsets(tf_ns)
@@ -165,12 +193,14 @@ def run_backtest(
         j = i + lead - 1  # the published candle that closed as this one opened
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
-        for k in (1, 2, 3):
-            runtime.run_until(t + offsets[k])
-            held = any(p.size for p in account.positions.values())
-            busy = set(live.values())
-            _move(runtime, [m for m in markets if held or m.symbol in busy], i, k)
-        runtime.run_until(t + tf_ns)
+        end = t + tf_ns
+        if live or _held(account) or _timer_before(runtime, end):
+            for k in (1, 2, 3):
+                runtime.run_until(t + offsets[k])
+                movers = _movers(markets, account, live)
+                if movers:
+                    _move(runtime, movers, i, k)
+        runtime.run_until(end)
         _record_equity(result, engine, account, t + tf_ns)
         if progress is not None:
             progress(i + 1, total)
@@ -181,13 +211,35 @@ def run_backtest(
     return result
 
 
+def _held(account: Any) -> bool:
+    """Whether the account holds a position in any symbol."""
+    return any(p.size for p in account.positions.values())
+
+
+def _timer_before(runtime: DeterministicRuntime, end_ns: int) -> bool:
+    """Whether a timer fires before ``end_ns``. Without one, and with no position or
+    entry in flight, a candle's later steps would change nothing: they are skipped."""
+    due = runtime.next_timer_ns()
+    return due is not None and due < end_ns
+
+
+def _movers(markets: Sequence[_Market], account: Any, live: Mapping[str, str]) -> Sequence[_Market]:
+    """The markets whose later steps can change something: all of them while the account
+    holds a position (a hedge may need any price), else those with an entry in flight."""
+    if _held(account):
+        return markets
+    if not live:
+        return ()
+    busy = set(live.values())
+    return [m for m in markets if m.symbol in busy]
+
+
 def _move(runtime: DeterministicRuntime, markets: Sequence[_Market], i: int, k: int) -> None:
     """Send the markets' step ``k`` of traded candle ``i`` to the gateway as one message
     (each symbol's funding due first, as the simulator plays them); deliver everything."""
-    if markets:
-        now = runtime.clock.now_ns()
-        moves = tuple(move for market in markets for move in market.moves(now, i, k))
-        runtime.inject(GATEWAY_ID, MarketMoves(moves))
+    now = runtime.clock.now_ns()
+    moves = tuple(move for market in markets for move in market.moves(now, i, k))
+    runtime.inject(GATEWAY_ID, MarketMoves(moves))
     runtime.run_until_idle()
 
 
@@ -226,7 +278,7 @@ def _close_events(
 
 def _record_equity(result: BacktestRun, engine: MatchingEngine, account: Any, ts_ns: int) -> None:
     """The wallet's balance plus unrealised PnL (zero without a position) at ``ts_ns``."""
-    exposed = any(p.size for p in account.positions.values())
+    exposed = _held(account)
     unrealized = account.unrealized(engine.marks()) if exposed else _ZERO
     result.candles += 1
     result.equity_ns.append(ts_ns)
@@ -313,8 +365,24 @@ def _correlations(closes: np.ndarray, window: int) -> dict[tuple[int, int], np.n
     }
 
 
+def _path_ticks(product: SimProduct, data: SymbolCandles, rows: np.ndarray) -> list[list[int]]:
+    """The OHLC of candles ``rows`` in ticks of ``product``, converted once.
+
+    Exact: the prices are on the tick grid, so each quotient is an integer up to the
+    float division's rounding, far below half a tick.
+
+    Raises:
+        ValueError: a price is off the tick grid (not from ``actors.backtest._data``).
+    """
+    quotient = data.ohlcv[rows, :4] / float(product.tick_size)
+    ticks = np.rint(quotient)
+    if len(ticks) and float(np.abs(quotient - ticks).max()) > 1e-6:
+        raise ValueError(f"{product.symbol}: a candle price is off the {product.tick_size} grid")
+    return ticks.astype(np.int64).tolist()  # type: ignore[no-any-return]
+
+
 class _Market:
-    """One symbol's intra-candle market path, sent to the gateway as ``MarketStep``s."""
+    """One symbol's intra-candle market path, sent to the gateway as ``PathStep``s."""
 
     __slots__ = (
         "account",
@@ -323,17 +391,14 @@ class _Market:
         "next_funding_ns",
         "path",
         "pid",
-        "prices",
-        "rows",
         "symbol",
-        "tick",
+        "ticks",
     )
 
     def __init__(
         self,
         product: SimProduct,
-        prices: Sequence[tuple[Decimal, Decimal, Decimal, Decimal]],
-        rows: list[int],
+        ticks: list[list[int]],
         account: Any,
         *,
         start_ns: int,
@@ -341,32 +406,27 @@ class _Market:
     ) -> None:
         self.symbol = product.symbol
         self.pid = product.product_id
-        self.tick = product.tick_size
-        self.prices = prices
-        self.rows = rows
+        self.ticks = ticks  # per traded candle: open, high, low, close
         self.account = account
         self.funding_ns = product.funding_interval_s * _NS
         self.next_funding_ns = (start_ns // self.funding_ns + 1) * self.funding_ns
         self.funding_rate_pct = funding_rate_pct
-        self.path: tuple[Decimal, ...] = ()
+        self.path: tuple[int, ...] = ()
 
-    def moves(self, now: int, i: int, k: int) -> tuple[MarketStep | ApplyFunding, ...]:
+    def moves(self, now: int, i: int, k: int) -> tuple[PathStep | ApplyFunding, ...]:
         """Step ``k`` of traded candle ``i``'s path at ``now``, after the funding due by
         then (once, however many intervals passed). The caller sends every symbol's moves
         in one message: the engine has the whole market move before any actor reacts.
 
         The extremes' order is fixed at step 1, by the position held then.
         """
-        o, h, low, c = self.prices[self.rows[i]]
+        o, h, low, c = self.ticks[i]
         if k == 0:
             self.path = (o, low, h, c)
         elif k == 1:
             held = self.account.positions[self.pid].size
             self.path = (o, low, h, c) if low_first(held, o, c) else (o, h, low, c)
-        price = self.path[k]
-        step = MarketStep(
-            self.symbol, price=price, bid=price, ask=price + self.tick, volume=1, depth=DEPTH
-        )
+        step = PathStep(self.symbol, self.path[k])
         if self.next_funding_ns > now:
             return (step,)
         self.next_funding_ns = now - now % self.funding_ns + self.funding_ns
@@ -399,7 +459,7 @@ class _CloseEvents:
                     symbol,
                     f"strategy:{symbol}",
                     closes[symbol],
-                    values[:, columns].tolist(),
+                    np.ascontiguousarray(values[:, columns]),  # a row's floats made per use
                     masks.tolist(),
                     seen.tolist(),
                 )
@@ -434,19 +494,13 @@ class _CloseEvents:
         close_ns = UnixNanos(open_ns + tf_ns)
         if self.pairs:  # retained: a position started later gets it at once, as live
             runtime.publish_state(CorrelationUpdated, None, partial(self._correlation, i, close_ns))
-        open_time = UnixNanos(open_ns)
+        make = _MAKE_INDICATORS
         for symbol, target, closes, values, masks, seen in self.feeds:
             runtime.inject(
                 target,
-                IndicatorsUpdated(
-                    ts_event=close_ns,
-                    ts_init=close_ns,
-                    symbol=symbol,
-                    open_time_ns=open_time,
-                    close=closes[i],
-                    valid=self._valid(masks[i]),
-                    bars_seen=seen[i],
-                    **dict(zip(INDICATOR_FIELDS, values[i], strict=True)),
+                make(
+                    close_ns, close_ns, symbol, open_ns, closes[i], self._valid(masks[i]), seen[i],
+                    *values[i].tolist(),
                 ),
-            )
+            )  # fmt: skip
         runtime.run_until_idle()

@@ -16,6 +16,7 @@ from actors.trading._gateway import (
     EngineGateway,
     MarketMoves,
     MarketStep,
+    PathStep,
     product_of,
 )
 from actors.trading._hedge import HedgePlan, HedgeRunner, HedgeTrigger, chunk_sizes, mid_price
@@ -65,6 +66,7 @@ __all__ = [
     "Leg",
     "MarketMoves",
     "MarketStep",
+    "PathStep",
     "PositionActor",
     "PositionLedger",
     "PositionReady",

@@ -29,9 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from actors._durable import DurableActor
 from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, SimProduct
+from exchange.sim._barpath import quote
 from exchange.sim._model import (
     Filled,
     FundingApplied,
@@ -68,6 +70,7 @@ __all__ = [
     "EngineGateway",
     "MarketMoves",
     "MarketStep",
+    "PathStep",
     "product_of",
 ]
 
@@ -120,6 +123,19 @@ class MarketStep:
 
 
 @dataclass(frozen=True, slots=True)
+class PathStep:
+    """Script: one step of the bar path in ``symbol`` at ``ticks`` (runtime-internal).
+
+    The backtest's market move (``exchange.sim._barpath``): one contract trades at
+    ``ticks``, which becomes the mark, and the market quotes one deep level there and one
+    tick above. In ticks, not prices: the backtest converts its candles once.
+    """
+
+    symbol: str
+    ticks: int
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyFunding:
     """Script: exchange funding of ``symbol`` at ``rate_pct`` % of notional (runtime-internal)."""
 
@@ -136,7 +152,7 @@ class MarketMoves:
     symbol, and every consequence published after all the moves.
     """
 
-    moves: tuple[MarketStep | ApplyFunding, ...]
+    moves: tuple[MarketStep | PathStep | ApplyFunding, ...]
 
 
 def _ticks_of(product: SimProduct, price: Decimal) -> int:
@@ -186,6 +202,7 @@ class EngineGateway(DurableActor):
         self.command: dict[str, str] = {}
         self.leaves: dict[int, int] = {}
         self._published: dict[str, tuple[int | None, ...]] = {}
+        self._behind: dict[str, tuple[int, int]] = {}
 
     def on_start(self) -> None:
         """Restore, then publish the wallet, so risk knows the equity before any trade."""
@@ -281,16 +298,65 @@ class EngineGateway(DurableActor):
         self._emit(events)
         self._publish_top(symbol)
 
+    def receive(self, message: object) -> Any:
+        """Bring the engine up to date before anything but a market move reads it."""
+        if self._behind and type(message) is not MarketMoves and type(message) is not PathStep:
+            self._catch_up()
+        return super().receive(message)
+
+    def on_path_step(self, step: PathStep) -> None:
+        """Apply one step of the bar path and publish its consequences.
+
+        A step in a quiet symbol (see :meth:`_quiet`) only moves prices: its top of book
+        is published from the step, and the engine gets it when something next reads the
+        engine (:meth:`_catch_up`). A backtest's symbols are quiet on most candles.
+        """
+        symbol, ticks, now = step.symbol, step.ticks, self.context.now_ns()
+        if self._quiet(symbol):
+            self._behind[symbol] = (ticks, now)
+            if self.publish_tops:
+                self._publish_levels(symbol, quote(ticks), now)
+            return
+        self._catch_up()
+        self._emit(self.engine.path_step(symbol, now, ticks, 1, tape=False))
+        self._publish_top(symbol)
+
+    def _quiet(self, symbol: str) -> bool:
+        """Whether a market move in ``symbol`` matters only to its top of book: nothing of
+        ours rests, waits or is held there, and nobody hears its mark."""
+        engine = self.engine
+        return not (
+            engine.working(symbol)
+            or engine.accounts[USER_ID].positions[engine.by_symbol[symbol].product_id].size
+            or self.context.has_subscribers(MarkPrice, key=symbol)
+        )
+
+    def _catch_up(self) -> None:
+        """Apply the quiet steps still behind to the engine (the latest of each symbol).
+
+        They can only set prices and liquidity; the mark change they report was heard by
+        nobody when they came, so it is dropped as it was then.
+        """
+        behind, self._behind = self._behind, {}
+        for symbol, (ticks, ns) in behind.items():
+            self.engine.path_step(symbol, ns, ticks, 1, tape=False)
+
     def on_market_moves(self, moves: MarketMoves) -> None:
         """Apply each move in order, committing after each as if it came alone: what a
         move records reaches its subscribers before the next move is applied, the order
         the separate messages gave (and the live simulator's frames give)."""
         for move in moves.moves:
-            if type(move) is MarketStep:
-                self.on_market_step(move)
+            kind = type(move)
+            if kind is PathStep:
+                self.on_path_step(move)  # type: ignore[arg-type]
             else:
-                self.on_apply_funding(move)  # type: ignore[arg-type]  # the only other kind
-            self._commit()
+                self._catch_up()
+                if kind is MarketStep:
+                    self.on_market_step(move)  # type: ignore[arg-type]
+                else:
+                    self.on_apply_funding(move)  # type: ignore[arg-type]  # the only other kind
+            if self._dirty or self._pending or self._forget:  # _commit's own test, no call
+                self._commit()
 
     def on_apply_funding(self, cmd: ApplyFunding) -> None:
         """Exchange funding on every open position of the symbol (at the current mark).
@@ -347,27 +413,18 @@ class EngineGateway(DurableActor):
         """Publish what ``events`` mean to the bot; True when they held a WalletChanged."""
         touched = False
         for event in events:
-            if type(event) is PublicTrade:  # the most frequent, and nobody's business
+            kind = type(event)
+            if kind is PublicTrade:  # the most frequent, and nobody's business
                 continue
-            if isinstance(event, OrderChanged):
+            if kind is MarkChanged:  # one per market move
+                self._mark(event)  # type: ignore[arg-type]
+            elif isinstance(event, OrderChanged):
                 self._order_changed(event)
             elif isinstance(event, Filled):
                 self._filled(event)
             elif isinstance(event, WalletChanged):
                 self._wallet(event)
                 touched = True
-            elif isinstance(event, MarkChanged):
-                if not self.context.has_subscribers(MarkPrice, key=event.symbol):
-                    continue  # one per market move: not built when nobody listens
-                product = self.engine.by_symbol[event.symbol]
-                now = UnixNanos(event.ts_ns)
-                mark = MarkPrice(
-                    ts_event=now,
-                    ts_init=now,
-                    symbol=event.symbol,
-                    price=product.price_of(event.mark_ticks),
-                )
-                self.context.publish(mark, key=event.symbol)
             elif isinstance(event, FundingApplied):
                 now = UnixNanos(event.ts_ns)
                 rate = FundingRate(
@@ -379,6 +436,17 @@ class EngineGateway(DurableActor):
                 )
                 self.record(rate, key=event.symbol)
         return touched
+
+    def _mark(self, event: MarkChanged) -> None:
+        """Publish the new mark, when anyone listens (not built otherwise)."""
+        symbol = event.symbol
+        if not self.context.has_subscribers(MarkPrice, key=symbol):
+            return
+        now = UnixNanos(event.ts_ns)
+        price = self.engine.by_symbol[symbol].price_of(event.mark_ticks)
+        self.context.publish(
+            MarkPrice(ts_event=now, ts_init=now, symbol=symbol, price=price), key=symbol
+        )
 
     def _order_changed(self, event: OrderChanged) -> None:
         order, coid = event.order, event.order.client_order_id
@@ -463,18 +531,18 @@ class EngineGateway(DurableActor):
         """Publish the symbol's top of book if it changed (prices or sizes)."""
         if not self.publish_tops:
             return
-        book = self.engine.books[symbol]
-        bid, ask = book.best_market("buy"), book.best_market("sell")
-        bid_size = book.level_size("buy", bid) if bid is not None else None
-        ask_size = book.level_size("sell", ask) if ask is not None else None
-        key = (bid, bid_size, ask, ask_size)
-        if self._published.get(symbol) == key:
+        self._publish_levels(
+            symbol, self.engine.books[symbol].market_top(), self.context.now_ns()
+        )
+
+    def _publish_levels(self, symbol: str, levels: _Levels, now: int) -> None:
+        """Publish ``levels`` as the symbol's top of book, unless they are the last ones."""
+        if self._published.get(symbol) == levels:
             return
-        self._published[symbol] = key
+        self._published[symbol] = levels
         product = self.engine.by_symbol[symbol]
-        now = UnixNanos(self.context.now_ns())
         self.context.publish_state(
-            TopOfBook, partial(_top_of_book, product, now, key), key=symbol
+            TopOfBook, partial(_top_of_book, product, UnixNanos(now), levels), key=symbol
         )
 
 

@@ -49,6 +49,22 @@ DAY_NS = 86_400 * 1_000_000_000
 _HUNDRED = Decimal(100)
 
 
+_CHECKS: dict[tuple[str, str, str, bool], RiskCheck] = {}
+_CHECKS_KEPT = 4096
+
+
+def _check(*, name: str, value: str, limit: str, passed: bool) -> RiskCheck:
+    """The ``RiskCheck`` of these fields, shared: a message is immutable, and most checks
+    repeat from one decision to the next (a latched kill switch refuses thousands alike)."""
+    key = (name, value, limit, passed)
+    check = _CHECKS.get(key)
+    if check is None:
+        if len(_CHECKS) >= _CHECKS_KEPT:
+            _CHECKS.clear()
+        check = _CHECKS[key] = RiskCheck(name=name, value=value, limit=limit, passed=passed)
+    return check
+
+
 def _floor(value: Decimal) -> int:
     return int(value.to_integral_value(ROUND_FLOOR))
 
@@ -227,7 +243,7 @@ class RiskManager:
 
     def _decide_exit(self, signal: Signal, now_ns: int) -> RiskDecision:
         held = sum(p.size for p in self.positions.values() if p.symbol == signal.symbol)
-        check = RiskCheck(name="position_held", value=str(held), limit="!= 0", passed=held != 0)
+        check = _check(name="position_held", value=str(held), limit="!= 0", passed=held != 0)
         if not check.passed:
             return self._decision(
                 signal, RiskVerdict.REJECTED, 0, checks=[check], reason="no position", now_ns=now_ns
@@ -242,40 +258,40 @@ class RiskManager:
         hedged = symbol in self.hedged_symbols.values()
         s = self.settings
         return [
-            RiskCheck(
+            _check(
                 name="kill_switch",
                 value=str(self.killed).lower(),
                 limit="false",
                 passed=not self.killed,
             ),
-            RiskCheck(
+            _check(
                 name="entries_paused",
                 value=str(self.paused).lower(),
                 limit="false",
                 passed=not self.paused,
             ),
-            RiskCheck(
+            _check(
                 name="daily_loss",
                 value=str(self.daily_pnl()),
                 limit=f"-{s.daily_loss_pct}% of {self.day_start_equity}",
                 passed=not self.day_blocked,
             ),
-            RiskCheck(
+            _check(
                 name="max_open_positions",
                 value=str(len(everything)),
                 limit=f"< {s.max_open_positions}",
                 passed=len(everything) < s.max_open_positions,
             ),
-            RiskCheck(
+            _check(
                 name="max_positions_per_symbol",
                 value=str(in_symbol),
                 limit=f"< {s.max_positions_per_symbol}",
                 passed=in_symbol < s.max_positions_per_symbol,
             ),
-            RiskCheck(
+            _check(
                 name="hedge_on_symbol", value=str(hedged).lower(), limit="false", passed=not hedged
             ),
-            RiskCheck(
+            _check(
                 name="equity_known",
                 value=str(self.equity),
                 limit="reported",
@@ -309,32 +325,32 @@ class RiskManager:
         )
         size = min(by_risk, leverage_cap, margin_cap)
         return size, [
-            RiskCheck(
+            _check(
                 name="risk_pct",
                 value=str(risk_pct),
                 limit=f"{s.risk_min_pct}..{s.risk_max_pct}",
                 passed=True,
             ),
-            RiskCheck(
+            _check(
                 name="stop_distance",
                 value=str(abs(price - stop)),
                 limit="> 0",
                 passed=per_contract_risk > 0,
             ),
-            RiskCheck(name="size_by_risk", value=str(by_risk), limit=">= 1", passed=True),
-            RiskCheck(
+            _check(name="size_by_risk", value=str(by_risk), limit=">= 1", passed=True),
+            _check(
                 name="leverage_cap",
                 value=str(leverage_cap),
                 limit=f"{s.max_leverage}x equity {self.equity}, open {open_notional}",
                 passed=True,
             ),
-            RiskCheck(
+            _check(
                 name="margin_cap",
                 value=str(margin_cap),
                 limit=f"available {self.available_margin}",
                 passed=True,
             ),
-            RiskCheck(name="min_size", value=str(size), limit=">= 1", passed=size >= 1),
+            _check(name="min_size", value=str(size), limit=">= 1", passed=size >= 1),
         ]
 
     def _decision(

@@ -72,8 +72,9 @@ class SignalRules:
             held: Signed contracts the strategy holds in the symbol (0 when flat).
             now_ns: Creation time for the signal, ns.
         """
-        exit_signal = self._exit(ev, held=held, now_ns=now_ns)
-        entry = self._entry(ev, now_ns=now_ns)
+        cross, long, short = self._usable_rules(ev.valid)
+        exit_signal = self._exit(ev, held=held, now_ns=now_ns) if cross else None
+        entry = self._entry(ev, long_usable=long, short_usable=short, now_ns=now_ns)
         return exit_signal if exit_signal is not None else entry
 
     # --- exits ----------------------------------------------------------------------------
@@ -93,8 +94,6 @@ class SignalRules:
         return usable
 
     def _exit(self, ev: IndicatorsUpdated, *, held: int, now_ns: int) -> Signal | None:
-        if not self._usable_rules(ev.valid)[0]:
-            return None
         above, below = ev.ema_fast > ev.ema_mid, ev.ema_fast < ev.ema_mid
         was_above, was_below = self.fast_above, self.fast_below
         self.fast_above, self.fast_below = above, below
@@ -108,8 +107,9 @@ class SignalRules:
 
     # --- entries --------------------------------------------------------------------------
 
-    def _entry(self, ev: IndicatorsUpdated, *, now_ns: int) -> Signal | None:
-        _, long_usable, short_usable = self._usable_rules(ev.valid)
+    def _entry(
+        self, ev: IndicatorsUpdated, *, long_usable: bool, short_usable: bool, now_ns: int
+    ) -> Signal | None:
         fired: Signal | None = None
         if long_usable:
             long_now = self._regime(ev, long=True)

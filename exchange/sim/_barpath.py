@@ -17,7 +17,7 @@ One rule in one place, so that a candle file replayed by the simulator (``sim.ca
 
 from __future__ import annotations
 
-__all__ = ["DEPTH", "STEPS", "low_first", "step_offsets"]
+__all__ = ["DEPTH", "STEPS", "low_first", "quote", "step_offsets"]
 
 STEPS = 4
 """Path steps per candle."""
@@ -39,3 +39,9 @@ def low_first(held: int, open_: object, close: object) -> bool:
     if held:
         return held > 0
     return close >= open_  # type: ignore[operator]
+
+
+def quote(ticks: int) -> tuple[int, int, int, int]:
+    """The market's (bid, bid size, ask, ask size) after a step at ``ticks``: one level of
+    :data:`DEPTH` at the price and one tick above."""
+    return ticks, DEPTH, ticks + 1, DEPTH

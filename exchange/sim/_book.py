@@ -47,6 +47,20 @@ class Book:
             return None
         return max(levels) if side == BUY else min(levels)
 
+    def market_top(self) -> tuple[int | None, int | None, int | None, int | None]:
+        """(bid, bid size, ask, ask size): the market's best prices (ours excluded) and the
+        aggregate size there (ours included), as a venue's top of book shows them."""
+        bids, asks = self.market[BUY], self.market[SELL]
+        bid = max(bids) if bids else None
+        ask = min(asks) if asks else None
+        ours_bids, ours_asks = self.orders[BUY], self.orders[SELL]
+        bid_size = ask_size = None
+        if bid is not None:
+            bid_size = self.level_size(BUY, bid) if ours_bids else bids[bid]
+        if ask is not None:
+            ask_size = self.level_size(SELL, ask) if ours_asks else asks[ask]
+        return bid, bid_size, ask, ask_size
+
     def top(self, side: str, depth: int) -> list[tuple[int, int]]:
         """Best ``depth`` aggregate levels of ``side``, best first, as (ticks, contracts)."""
         market, ours = self.market[side], self.orders[side]

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from exchange.sim._account import Account
+from exchange.sim._barpath import quote
 from exchange.sim._book import Book
 from exchange.sim._errors import OrderRejected
 from exchange.sim._model import (
@@ -276,6 +277,45 @@ class EngineCore:
         if self.pending[symbol]:
             self._check_stops(symbol)
         return self._finish()
+
+    def working(self, symbol: str) -> bool:
+        """Whether an order of any account rests in ``symbol``'s book or waits as a stop:
+        without one, a market move there can fill or trigger nothing."""
+        orders = self.books[symbol].orders
+        return bool(orders[BUY] or orders[SELL] or self.pending[symbol])
+
+    def path_step(
+        self, symbol: str, now_ns: int, ticks: int, volume: int, *, tape: bool = True
+    ) -> list[SimEvent]:
+        """One step of the bar path (``exchange.sim._barpath``): ``volume`` contracts trade
+        at ``ticks`` with no aggressor, the mark moves there, and the market quotes
+        :func:`~exchange.sim._barpath.quote` (one deep level there and one tick above).
+
+        Exactly :meth:`market_tick` with those arguments. Most steps of a backtest find
+        nothing of ours in the symbol's book and no stop waiting, and keep no tape or
+        deltas: those only set the prices and the liquidity, without the matching.
+        """
+        bid, bid_size, ask, ask_size = quote(ticks)
+        if tape or self.book_deltas or self.working(symbol):
+            return self.market_tick(
+                symbol,
+                now_ns,
+                trade=(ticks, volume, None) if volume else None,
+                mark_ticks=ticks,
+                bids={bid: bid_size},
+                asks={ask: ask_size},
+                tape=tape,
+            )
+        self._now = now_ns
+        if volume:
+            self.last[symbol] = ticks
+        market = self.books[symbol].market
+        market[BUY] = {bid: bid_size}
+        market[SELL] = {ask: ask_size}
+        if self.mark.get(symbol) == ticks:
+            return []
+        self.mark[symbol] = ticks
+        return [MarkChanged(symbol, ticks, now_ns)]
 
     def _market_trade(
         self, symbol: str, ticks: int, size: int, aggressor: str | None, *, tape: bool

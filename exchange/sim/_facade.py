@@ -147,6 +147,13 @@ class SimEngine:
         with self._lock:
             self.publish(self.core.market_tick(symbol, now_ns, **kwargs))
 
+    def path_step_at(
+        self, symbol: str, now_ns: int, ticks: int, volume: int, *, tape: bool = True
+    ) -> None:
+        """Apply one step of the bar path (see :meth:`MatchingEngine.path_step`)."""
+        with self._lock:
+            self.publish(self.core.path_step(symbol, now_ns, ticks, volume, tape=tape))
+
     def apply_funding(self, symbol: str, rate_pct: Decimal, next_ns: int, now_ns: int) -> None:
         """Exchange funding for ``symbol`` at market time ``now_ns``."""
         with self._lock:

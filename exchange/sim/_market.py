@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from exchange.sim import _barpath
 from exchange.sim._candles import CandleStore
 from exchange.sim._facade import SimEngine
 from exchange.sim._model import BUY, SELL
@@ -261,11 +260,10 @@ class Market:
             self._fund(j, product, ts)
         if volume:
             self.candles.add(product.symbol, ts, ticks, float(volume))
-        if self.bar_path:
-            aggressor = None  # the backtest's trade: fills our orders on both sides
-            bids, asks = {ticks: _barpath.DEPTH}, {ticks + 1: _barpath.DEPTH}
-        else:
-            bids, asks = self._levels(product, ticks) if book else (None, None)
+        if self.bar_path:  # the backtest's step: its trade fills our orders on both sides
+            self.engine.path_step_at(product.symbol, ts, ticks, volume, tape=tape)
+            return
+        bids, asks = self._levels(product, ticks) if book else (None, None)
         self.engine.market_tick_at(
             product.symbol,
             ts,

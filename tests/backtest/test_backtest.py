@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import pytest
@@ -82,3 +83,34 @@ def test_metrics_of_a_known_curve() -> None:
 def test_chart_is_an_svg_with_both_curves() -> None:
     svg = svg_chart(_synthetic([110.0, 99.0, 121.0, 115.0]))
     assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "drawdown -10.00 %" in svg
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(enabled: bool) -> None:
+    """A run pauses the cyclic collector for speed; the caller's setting comes back, after
+    a failed run too."""
+    settings, products = Settings(), default_products()
+    candles = candles_from_generator(
+        products, settings.bot.symbols, timeframe_ms=900_000, start_ns=START_NS, count=50, seed=1
+    )
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        run_backtest(settings, candles, products)
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError, match="no candle"):
+            run_backtest(settings, candles, products, trade_from_ns=START_NS + 100 * DAY_NS)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_a_candle_off_the_tick_grid_is_refused_by_name() -> None:
+    settings, products = Settings(), default_products()
+    candles = candles_from_generator(
+        products, settings.bot.symbols, timeframe_ms=900_000, start_ns=START_NS, count=20, seed=1
+    )
+    sol = candles["SOLUSD"]
+    sol.ohlcv[5, 1] += 0.001  # a high between two ticks
+    with pytest.raises(ValueError, match="SOLUSD: a candle price is off the"):
+        run_backtest(settings, candles, products)

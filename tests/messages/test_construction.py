@@ -393,3 +393,36 @@ def test_any_field_given_any_value_is_accepted_or_refused_by_name(
     else:
         wire = messages.encode(changed)
         assert messages.encode(messages.decode(wire)) == wire
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_message(), st.randoms(use_true_random=False), st.data())
+def test_a_positional_maker_builds_what_keywords_build_and_checks_alike(
+    msg: messages.Message, rng: Any, data: st.DataObject
+) -> None:
+    """In any order it is given, the maker builds the equal message, and refuses what the
+    keyword constructor refuses, naming the same field."""
+    names = [f.name for f in dataclasses.fields(msg)]
+    rng.shuffle(names)
+    make = messages.positional_maker(type(msg), tuple(names))
+    assert make(*(getattr(msg, n) for n in names)) == msg
+    field = data.draw(st.sampled_from(names))
+    value = data.draw(ODD_VALUES)
+    args = [value if n == field else getattr(msg, n) for n in names]
+    try:
+        want: Any = dataclasses.replace(msg, **{field: value})
+    except InvalidFieldError as error:
+        want = (error.path, error.reason)
+    try:
+        got: Any = make(*args)
+    except InvalidFieldError as error:
+        got = (error.path, error.reason)
+    assert got == want
+
+
+def test_a_positional_maker_needs_exactly_the_fields() -> None:
+    names = tuple(f.name for f in dataclasses.fields(TopOfBook))
+    with pytest.raises(MessageDefinitionError, match="not exactly its fields"):
+        messages.positional_maker(TopOfBook, names[:-1])
+    with pytest.raises(MessageDefinitionError, match="not exactly its fields"):
+        messages.positional_maker(TopOfBook, (*names, "extra"))

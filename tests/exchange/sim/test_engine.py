@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, default_products
+from exchange.sim._barpath import quote
 from exchange.sim._model import BookDelta, Filled, OrderChanged, PositionChanged, WalletChanged
 
 BTC = 27
@@ -236,3 +240,70 @@ def test_book_deltas_are_sequential_and_checksummed(engine: MatchingEngine) -> N
     engine.place_order(1, req("buy", 1, "99", post_only=True), 3)
     assert book.seq == seq + 2
     assert book.level_size("buy", t("99")) == 2
+
+
+# --- the bar path's step --------------------------------------------------------------------
+
+_orders = st.lists(
+    st.tuples(
+        st.sampled_from(["buy", "sell"]),
+        st.integers(1, 5),  # size
+        st.integers(-6, 6),  # limit, ticks from the first step's price
+        st.booleans(),  # a stop (pending) instead of a limit
+    ),
+    max_size=3,
+)
+
+
+def _engine_state(e: MatchingEngine) -> tuple[object, ...]:
+    account = e.accounts[1]
+    book = e.books["BTCUSD"]
+    return (
+        e.last.get("BTCUSD"),
+        e.mark.get("BTCUSD"),
+        {side: dict(levels) for side, levels in book.market.items()},
+        sorted((o.id, o.state, o.unfilled, o.ahead) for o in e.orders.values()),
+        account.balance,
+        account.positions[BTC].size,
+    )
+
+
+@given(
+    orders=_orders,
+    steps=st.lists(st.tuples(st.integers(-8, 8), st.integers(0, 3)), min_size=1, max_size=5),
+)
+@settings(max_examples=150, deadline=None)
+def test_path_step_is_market_tick_with_the_bar_paths_quote(
+    orders: list[tuple[str, int, int, bool]], steps: list[tuple[int, int]]
+) -> None:
+    """The fast path for a book with nothing of ours in it changes nothing but speed: the
+    same events and the same engine state as the general market move, step after step."""
+    base = t("100")
+    engines = []
+    for _ in range(2):
+        e = MatchingEngine(default_products(), book_deltas=False)
+        e.add_account(1, Decimal(10000))
+        e.market_tick("BTCUSD", 1, trade=(base, 1, None), mark_ticks=base,
+                      bids={base: 10}, asks={base + 1: 10})  # fmt: skip
+        for n, (side, size, offset, stop) in enumerate(orders):
+            price = base + offset
+            kind = {"stop_order_type": "stop_loss_order", "stop_ticks": price} if stop else {}
+            request = OrderRequest(
+                product_id=BTC, size=size, side=side, order_type="market_order" if stop else
+                "limit_order", limit_ticks=None if stop else price, client_order_id=f"o{n}",
+                **kind,
+            )  # type: ignore[arg-type]  # fmt: skip
+            with contextlib.suppress(OrderRejected):
+                e.place_order(1, request, 2)
+        engines.append(e)
+    fast, general = engines
+    for n, (offset, volume) in enumerate(steps):
+        ticks, now = base + offset, 10 + n
+        got = fast.path_step("BTCUSD", now, ticks, volume, tape=False)
+        bid, bid_size, ask, ask_size = quote(ticks)
+        want = general.market_tick(
+            "BTCUSD", now, trade=(ticks, volume, None) if volume else None, mark_ticks=ticks,
+            bids={bid: bid_size}, asks={ask: ask_size}, tape=False,
+        )  # fmt: skip
+        assert got == want
+        assert _engine_state(fast) == _engine_state(general)
