@@ -176,8 +176,8 @@ def positional_maker(cls: type, order: tuple[str, ...]) -> Callable[..., Any]:
     any dependence on the order the class declares its fields in.
 
     Raises:
-        MessageDefinitionError: ``order`` is not exactly the class's fields, or the class
-            is not a frozen, slotted dataclass.
+        MessageDefinitionError: ``order`` is not exactly the class's fields, or one of them
+            is not a slot (``cls`` must be a slotted dataclass, as every ``Value`` is).
     """
     fields = {field.name for field in dataclasses.fields(cast(Any, cls))}
     if sorted(order) != sorted(fields):

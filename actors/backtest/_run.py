@@ -376,7 +376,9 @@ def _path_ticks(product: SimProduct, data: SymbolCandles, rows: np.ndarray) -> l
     """
     quotient = data.ohlcv[rows, :4] / float(product.tick_size)
     ticks = np.rint(quotient)
-    if len(ticks) and float(np.abs(quotient - ticks).max()) > 1e-6:
+    # A float division errs by a few units in the last place: far below this, at any size.
+    tolerance = 1e-6 + 1e-12 * float(np.abs(ticks).max(initial=0.0))
+    if len(ticks) and float(np.abs(quotient - ticks).max()) > tolerance:
         raise ValueError(f"{product.symbol}: a candle price is off the {product.tick_size} grid")
     return ticks.astype(np.int64).tolist()  # type: ignore[no-any-return]
 

@@ -7,7 +7,8 @@ deterministic runtime (tests, backtests). It takes ``PlaceOrder``, ``CancelOrder
 ``OrderAccepted``/``OrderRejected``/``OrderCancelled``/``OrderFilled`` (keyed by the
 order's ``position_id``, so a position or hedge actor subscribes to its own),
 ``EquityUpdated``, ``MarkPrice`` and ``FundingRate`` (keyed by symbol) and, when
-``publish_tops``, ``TopOfBook`` (keyed by symbol) from the engine's market liquidity.
+``publish_tops``, ``TopOfBook`` (keyed by symbol) from the engine's market liquidity (or,
+for a deferred quiet step, from the step's quote, which is what that liquidity becomes).
 
 It reports as a live venue does, so that the trading tree sees in a backtest what it sees
 live (``tests/test_parity.py``): ``EquityUpdated`` when the wallet changes (an order, a
@@ -18,8 +19,9 @@ live book actors publish.
 An order the engine closes with contracts unfilled (an IOC remainder) is reported as
 ``OrderCancelled`` with its ``filled_size``, as the live exchange's cancel of the rest.
 
-Scripted markets drive it with :class:`MarketStep` and :class:`ApplyFunding`
-(runtime-internal commands, not journaled). Cancelling an order that is already closed is
+Scripted markets drive it with :class:`MarketStep`, :class:`PathStep` and
+:class:`ApplyFunding` (runtime-internal commands, not journaled), several an instant in
+one :class:`MarketMoves`. Cancelling an order that is already closed is
 a no-op (logged), since cancels are idempotent.
 """
 
@@ -213,6 +215,10 @@ class EngineGateway(DurableActor):
         account, now = self.engine.accounts[USER_ID], UnixNanos(self._now())
         wallet = account.wallet(self.engine.marks())
         self._wallet(WalletChanged(USER_ID, wallet, now))
+
+    def on_stop(self) -> None:
+        """Hand the deferred quiet steps to the engine, which outlives this incarnation."""
+        self._catch_up()
 
     def describe(self) -> dict[str, object]:
         """Wallet balance and open order count."""

@@ -181,3 +181,24 @@ def test_a_quiet_step_reaches_the_engine_before_an_order_reads_it() -> None:
     assert latest.best_ask == PRODUCTS["BTCUSD"].price_of(ticks + 1)
     assert [type(h) for h in heard if not isinstance(h, tuple | EquityUpdated)] == [OrderRejected]
     assert state[0]["BTCUSD"][:2] == (ticks, ticks)
+
+
+def test_a_stopped_gateway_hands_its_deferred_steps_to_the_engine() -> None:
+    """The engine outlives a gateway restarted with its siblings: what the stopped gateway
+    had deferred is in the engine before the next incarnation reads it."""
+    engine = MatchingEngine(default_products(), book_deltas=False)
+    engine.add_account(USER_ID, Decimal(100_000))
+    gateway = ChildSpec(
+        actor_id=GATEWAY_ID,
+        factory=lambda: EngineGateway(
+            products=default_products(), balance=Decimal(100_000), engine=engine
+        ),
+    )
+    runtime = DeterministicRuntime(start_ns=1_000, seed=1, trace=False)
+    runtime.start_root(supervisor("root", SupervisorSpec(children=(gateway,))))
+    ticks = BASE["ETHUSD"] + 3
+    runtime.inject(GATEWAY_ID, MarketMoves((PathStep("ETHUSD", ticks),)))
+    runtime.run_until_idle()
+    runtime.stop_actor(GATEWAY_ID, 0)
+    assert (engine.last["ETHUSD"], engine.mark["ETHUSD"]) == (ticks, ticks)
+    assert engine.books["ETHUSD"].market_top() == (ticks, DEPTH, ticks + 1, DEPTH)
