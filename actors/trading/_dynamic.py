@@ -189,7 +189,7 @@ class PositionActor(DurableActor):
             stop_price=self.signal.stop_price,
             price=price,
             top_of=self._top_of,
-            correlation=self.context.latest(CorrelationUpdated),
+            correlation_now=self._correlation,
             busy=self.in_use,
         )
         if plan is None:
@@ -209,6 +209,9 @@ class PositionActor(DurableActor):
 
     def _top_of(self, symbol: str) -> TopOfBook | None:
         return self.context.latest(TopOfBook, key=symbol)
+
+    def _correlation(self) -> CorrelationUpdated | None:
+        return self.context.latest(CorrelationUpdated)  # type: ignore[return-value]
 
     def on_hedge_decision(self, ev: HedgeDecision) -> None:
         """Risk answered: start the hedge, or give the slot back and look again later."""

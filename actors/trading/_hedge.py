@@ -88,13 +88,12 @@ class HedgeTrigger:
         self.candidates = tuple(s for s in settings.priority if s in symbols and s != symbol)
         self.opened = 0
         self.last_skip = ""
+        self._trigger_fraction = to_decimal(settings.trigger_stop_fraction)
+        self._rehedge_step = to_decimal(settings.rehedge_step_fraction)
 
     def level(self) -> Decimal:
         """Adverse move, in stop distances, at which the next hedge opens."""
-        s = self.settings
-        return to_decimal(s.trigger_stop_fraction) + self.opened * to_decimal(
-            s.rehedge_step_fraction
-        )
+        return self._trigger_fraction + self.opened * self._rehedge_step
 
     def check(
         self,
@@ -103,13 +102,15 @@ class HedgeTrigger:
         stop_price: Decimal | None,
         price: Decimal,
         top_of: Callable[[str], TopOfBook | None],
-        correlation: CorrelationUpdated | None,
+        correlation_now: Callable[[], CorrelationUpdated | None],
         busy: set[str],
     ) -> HedgePlan | None:
         """Return the hedge to open at ``price`` (the position's mid), or None.
 
-        ``top_of`` gives a symbol's last top of book (consulted only once the loss calls
-        for a hedge); ``busy`` holds the symbols the strategy or another hedge holds.
+        ``top_of`` gives a symbol's last top of book and ``correlation_now`` the last
+        correlations (both consulted only once the loss calls for a hedge: a position checks
+        on every price of its symbol); ``busy`` holds the symbols the strategy or another
+        hedge holds.
         """
         entry = ledger.entry_price
         if not self.settings.enabled or entry is None or stop_price is None or ledger.size == 0:
@@ -120,7 +121,7 @@ class HedgeTrigger:
         adverse = (entry - price) if ledger.size > 0 else (price - entry)
         if distance == 0 or adverse < self.level() * distance:
             return None
-        choice = self._choose(top_of, correlation, busy)
+        choice = self._choose(top_of, correlation_now(), busy)
         if choice is None:
             self.last_skip = "no eligible hedge symbol"
             return None

@@ -180,7 +180,8 @@ def test_hedge_trigger_skips_held_and_stale_symbols() -> None:
         "ETHUSD": top("ETHUSD", "3500", "3500.05", stale=True),
         "SOLUSD": top("SOLUSD", "150", "150.02"),
     }
-    args = {"stop_price": Decimal(69300), "top_of": tops.get, "correlation": correlations()}
+    matrix = correlations()
+    args = {"stop_price": Decimal(69300), "top_of": tops.get, "correlation_now": lambda: matrix}
     assert trigger.check(ledger, price=Decimal(69700), busy=set(), **args) is None  # < 0.5
     plan = trigger.check(ledger, price=Decimal(69600), busy=set(), **args)
     assert plan is not None and plan.symbol == "SOLUSD" and plan.side is Side.SELL
