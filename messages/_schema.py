@@ -30,7 +30,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -138,20 +138,17 @@ def install_fast_init(cls: type) -> None:
     if code is None or code.co_argcount != 1 or code.co_kwonlyargcount != len(fields):
         return  # not the dataclass's keyword-only __init__ of exactly these fields (InitVar)
     missing = dataclasses.MISSING
-    setters: dict[str, Any] = {}
-    lines = []
-    for index, field in enumerate(fields):
+    for field in fields:
         if not (field.kw_only and field.init) or field.default is not missing:
             return
         if field.default_factory is not missing:
             return
-        descriptor = getattr(cls, field.name, None)
-        if not isinstance(descriptor, types.MemberDescriptorType):
-            return
-        # Names no field can shadow (a field may be called "self" or "s0").
-        setters[f"__set_{index}__"] = descriptor.__set__
-        lines.append(f"    __set_{index}__(__value_self__, {field.name})")
-    arguments = "".join(f", {field.name}" for field in fields)
+    names = [field.name for field in fields]
+    stores = _slot_stores(cls, names, names)
+    if stores is None:
+        return
+    setters, lines = stores
+    arguments = "".join(f", {name}" for name in names)
     source = (
         f"def __init__(__value_self__{', *' if fields else ''}{arguments}):\n"
         + "".join(f"{line}\n" for line in lines)
@@ -164,6 +161,24 @@ def install_fast_init(cls: type) -> None:
     init.__doc__ = own["__init__"].__doc__
     init.__annotations__ = own["__init__"].__annotations__
     cls.__init__ = init  # type: ignore[misc]
+
+
+def _slot_stores(
+    cls: type, names: Sequence[str], values: Sequence[str]
+) -> tuple[dict[str, Any], list[str]] | None:
+    """Source lines storing each of ``values`` (expressions) into the slot of the field of
+    the same position in ``names``, through the slot's descriptor, and the descriptors'
+    setters they call; None when a name is not a slot of ``cls``. The setters are named
+    ``__set_<i>__``, which no field can shadow (a field may be called "self" or "s0")."""
+    setters: dict[str, Any] = {}
+    lines = []
+    for index, (name, value) in enumerate(zip(names, values, strict=True)):
+        descriptor = getattr(cls, name, None)
+        if not isinstance(descriptor, types.MemberDescriptorType):
+            return None
+        setters[f"__set_{index}__"] = descriptor.__set__
+        lines.append(f"    __set_{index}__(__value_self__, {value})")
+    return setters, lines
 
 
 def positional_maker(cls: type, order: tuple[str, ...]) -> Callable[..., Any]:
@@ -184,17 +199,15 @@ def positional_maker(cls: type, order: tuple[str, ...]) -> Callable[..., Any]:
         raise MessageDefinitionError(
             f"{cls.__name__}: positional order {order} is not exactly its fields {sorted(fields)}"
         )
-    setters: dict[str, Any] = {"__new__": object.__new__, "__cls__": cls}
-    lines = ["    __value_self__ = __new__(__cls__)"]
-    for index, name in enumerate(order):
-        descriptor = getattr(cls, name, None)
-        if not isinstance(descriptor, types.MemberDescriptorType):
-            raise MessageDefinitionError(f"{cls.__name__}.{name} is not a slot")
-        setters[f"__set_{index}__"] = descriptor.__set__
-        lines.append(f"    __set_{index}__(__value_self__, __arg_{index}__)")
-    arguments = ", ".join(f"__arg_{index}__" for index in range(len(order)))
+    arguments = [f"__arg_{index}__" for index in range(len(order))]
+    stores = _slot_stores(cls, order, arguments)
+    if stores is None:
+        raise MessageDefinitionError(f"{cls.__name__}: a field is not a slot")
+    setters, lines = stores
+    setters.update(__new__=object.__new__, __cls__=cls)
     source = (
-        f"def __make__({arguments}):\n"
+        f"def __make__({', '.join(arguments)}):\n"
+        + "    __value_self__ = __new__(__cls__)\n"
         + "".join(f"{line}\n" for line in lines)
         + "    __value_self__.__post_init__()\n"
         + "    return __value_self__"

@@ -361,24 +361,16 @@ class EngineGateway(DurableActor):
                     self.on_market_step(move)  # type: ignore[arg-type]
                 else:
                     self.on_apply_funding(move)  # type: ignore[arg-type]  # the only other kind
-            if self._dirty or self._pending or self._forget:  # _commit's own test, no call
-                self._commit()
+            self._commit()
 
     def on_apply_funding(self, cmd: ApplyFunding) -> None:
         """Exchange funding on every open position of the symbol (at the current mark).
 
         The mark is published first, so ledgers compute funding at the engine's price.
         """
-        product = self.engine.by_symbol[cmd.symbol]
         mark = self.engine.mark.get(cmd.symbol, self.engine.last.get(cmd.symbol))
         if mark is not None:
-            now = UnixNanos(self._now())
-            self.context.publish(
-                MarkPrice(
-                    ts_event=now, ts_init=now, symbol=cmd.symbol, price=product.price_of(mark)
-                ),
-                key=cmd.symbol,
-            )
+            self._publish_mark(cmd.symbol, mark, self._now())
         self._emit(self.engine.apply_funding(cmd.symbol, cmd.rate_pct, 0, self._now()))
 
     # --- translation ----------------------------------------------------------------------
@@ -423,7 +415,7 @@ class EngineGateway(DurableActor):
             if kind is PublicTrade:  # the most frequent, and nobody's business
                 continue
             if kind is MarkChanged:  # one per market move
-                self._mark(event)  # type: ignore[arg-type]
+                self._publish_mark(event.symbol, event.mark_ticks, event.ts_ns)  # type: ignore[attr-defined]
             elif isinstance(event, OrderChanged):
                 self._order_changed(event)
             elif isinstance(event, Filled):
@@ -443,13 +435,12 @@ class EngineGateway(DurableActor):
                 self.record(rate, key=event.symbol)
         return touched
 
-    def _mark(self, event: MarkChanged) -> None:
-        """Publish the new mark, when anyone listens (not built otherwise)."""
-        symbol = event.symbol
+    def _publish_mark(self, symbol: str, mark_ticks: int, ts_ns: int) -> None:
+        """Publish the symbol's mark, when anyone listens (not built otherwise)."""
         if not self.context.has_subscribers(MarkPrice, key=symbol):
             return
-        now = UnixNanos(event.ts_ns)
-        price = self.engine.by_symbol[symbol].price_of(event.mark_ticks)
+        now = UnixNanos(ts_ns)
+        price = self.engine.by_symbol[symbol].price_of(mark_ticks)
         self.context.publish(
             MarkPrice(ts_event=now, ts_init=now, symbol=symbol, price=price), key=symbol
         )

@@ -309,9 +309,9 @@ class EngineCore:
         self._now = now_ns
         if volume:
             self.last[symbol] = ticks
-        market = self.books[symbol].market
-        market[BUY] = {bid: bid_size}
-        market[SELL] = {ask: ask_size}
+        book = self.books[symbol]
+        book.set_market_side(BUY, {bid: bid_size})
+        book.set_market_side(SELL, {ask: ask_size})
         if self.mark.get(symbol) == ticks:
             return []
         self.mark[symbol] = ticks
