@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+import indicators
 import storage
 from actors import (
     ChildSpec,
@@ -628,6 +629,11 @@ def run_with_state(
         settings.health.report_interval_s,
     )
     log.info("state: journal seq %d, %s", store.last_seq(), store.data_file)
+    try:  # loads the compiled indicator kernels; a first start builds them (~20 s, once)
+        log.info("indicator kernels: %s", indicators.kernels().origin)
+    except indicators.IndicatorConfigError as error:
+        print(f"bot.py: {error}", file=sys.stderr)
+        return EXIT_USAGE
     from actors.console import ThreadedView
 
     view = ThreadedView(runtime)

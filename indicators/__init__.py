@@ -19,9 +19,11 @@ Batch: :func:`ema`, :func:`sma`, :func:`rsi`, :func:`atr`, :func:`adx`, :func:`m
 :func:`bollinger`, :func:`pivots`, :func:`pivots_utc_day`, :func:`rolling_correlation`.
 """
 
-from indicators._bank import IndicatorBank
-from indicators._bollinger import bollinger
-from indicators._common import DAY_NS, FIFTEEN_MINUTES_NS
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from indicators._config import IndicatorConfig, PivotMode
 from indicators._correlation import (
     DEFAULT_WINDOW,
@@ -36,13 +38,44 @@ from indicators._errors import (
     IndicatorStateError,
 )
 from indicators._history import CANDLE_DTYPE, CandleLike, candles_to_array
+from indicators._kernels import kernels
 from indicators._lookback import lookbacks
-from indicators._momentum import macd, rsi
-from indicators._moving_average import ema, sma
-from indicators._pivots import pivots, pivots_utc_day
-from indicators._range import adx, atr
 from indicators._set import IndicatorSet
+from indicators._shared import DAY_NS, FIFTEEN_MINUTES_NS
 from indicators._values import OUTPUT_NAMES, IndicatorSeries, IndicatorValues
+
+if TYPE_CHECKING:
+    from indicators._bank import IndicatorBank
+    from indicators._bollinger import bollinger
+    from indicators._momentum import macd, rsi
+    from indicators._moving_average import ema, sma
+    from indicators._pivots import pivots, pivots_utc_day
+    from indicators._range import adx, atr
+
+#: The batch functions run numba's JIT: they are imported on first use, so a process
+#: that only streams (the bot) never imports numba (see ``_kernels``).
+_LAZY = {
+    "IndicatorBank": "indicators._bank",
+    "bollinger": "indicators._bollinger",
+    "macd": "indicators._momentum",
+    "rsi": "indicators._momentum",
+    "ema": "indicators._moving_average",
+    "sma": "indicators._moving_average",
+    "pivots": "indicators._pivots",
+    "pivots_utc_day": "indicators._pivots",
+    "adx": "indicators._range",
+    "atr": "indicators._range",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a batch function (and numba) when it is first asked for."""
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'indicators' has no attribute {name!r}")
+
 
 __all__ = [
     "CANDLE_DTYPE",
@@ -68,6 +101,7 @@ __all__ = [
     "bollinger",
     "candles_to_array",
     "ema",
+    "kernels",
     "lookbacks",
     "macd",
     "pivots",

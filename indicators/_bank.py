@@ -15,11 +15,12 @@ from numba import njit
 from numpy.typing import NDArray
 
 from indicators._codec import KIND_BANK, decode, encode
-from indicators._common import FIFTEEN_MINUTES_NS
 from indicators._config import IndicatorConfig
 from indicators._errors import FIELD_NAMES, REASONS, IndicatorInputError, IndicatorStateError
 from indicators._history import CandleLike
-from indicators._set_kernel import N_OUT, advance, param_block, state_size, validate_candle
+from indicators._set_kernel import advance, validate_candle
+from indicators._set_layout import N_OUT, param_block, state_size
+from indicators._shared import FIFTEEN_MINUTES_NS
 from indicators._values import IndicatorValues
 
 

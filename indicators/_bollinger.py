@@ -31,10 +31,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from indicators._common import NAN, as_series, check_period, leading_nans, nonfinite_index
+from indicators._common import leading_nans, nonfinite_index
 from indicators._errors import IndicatorConfigError, IndicatorInputError
 from indicators._fma import fma
 from indicators._moving_average import sma_update
+from indicators._shared import NAN, as_series, check_period
 
 #: The sums are rebuilt from the window every this many windows. Double-double sums do not
 #: need it for accuracy over a window (errors are ~1e-32 relative per step); it bounds the

@@ -14,29 +14,18 @@ numba's per-file behaviour applies.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from pathlib import Path
 from typing import Any
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def package_stamp() -> str:
-    """SHA-256 over the names and contents of the package's ``.py`` files."""
-    digest = hashlib.sha256()
-    for path in sorted(_PACKAGE_DIR.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
+from indicators._stamp import PACKAGE_DIR, package_stamp
 
 _STAMP = package_stamp()
 
 
 def _in_package(py_file: str) -> bool:
     try:
-        return Path(py_file).resolve().parent == _PACKAGE_DIR
+        return Path(py_file).resolve().parent == PACKAGE_DIR
     except OSError:
         return False
 

@@ -1,7 +1,8 @@
-"""Helpers shared by the kernels: NaN, input checks and leading-NaN handling.
+"""Helpers shared by the kernels: input checks and leading-NaN handling.
 
-Every function here is a numba kernel (``cache=True``) or a tiny Python helper used by the
-public batch wrappers. Nothing here keeps state.
+Every function here is a numba kernel (``cache=True``); the constants and Python-side
+checks the kernels share with the runtime are in ``_shared`` (numba-free). Nothing here
+keeps state. Importing this module installs the cache stamping of ``_cache``.
 """
 
 from __future__ import annotations
@@ -10,35 +11,10 @@ import math
 
 import numpy as np
 from numba import njit
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from indicators import _cache  # noqa: F401  (must precede every cached kernel)
-from indicators._errors import IndicatorConfigError, IndicatorInputError
-
-NAN = math.nan
-
-#: Nanoseconds in one UTC day; pivot points in ``utc_day`` mode roll over on multiples.
-DAY_NS = 86_400_000_000_000
-
-#: Default candle length: the strategy trades 15-minute candles.
-FIFTEEN_MINUTES_NS = 900_000_000_000
-
-# Reason codes shared with indicators._errors.REASONS.
-OK = 0
-NOT_FINITE = 1
-HIGH_BELOW_LOW = 2
-OUTSIDE_RANGE = 3
-NEGATIVE = 4
-NOT_AFTER = 5
-NOT_POSITIVE = 6
-
-# Field codes shared with indicators._errors.FIELD_NAMES.
-F_TIME = 0
-F_OPEN = 1
-F_HIGH = 2
-F_LOW = 3
-F_CLOSE = 4
-F_VOLUME = 5
+from indicators._shared import F_CLOSE, F_HIGH, F_LOW, HIGH_BELOW_LOW, NOT_FINITE, OK, OUTSIDE_RANGE
 
 
 @njit(cache=True)
@@ -128,34 +104,3 @@ def hlc_error(
             if reason != 0:
                 return start + i, field, reason
     return -1, 0, 0
-
-
-def as_series(values: ArrayLike, name: str) -> NDArray[np.float64]:
-    """Return ``values`` as a contiguous 1-D float64 array, or raise a typed error."""
-    array = np.ascontiguousarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise IndicatorInputError(name, 0, f"must be one-dimensional, has shape {array.shape}")
-    return array
-
-
-def as_hlc(
-    high: ArrayLike, low: ArrayLike, close: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Return high, low and close as float64 arrays of one length, or raise a typed error."""
-    h = as_series(high, "high")
-    lo = as_series(low, "low")
-    c = as_series(close, "close")
-    if not h.shape[0] == lo.shape[0] == c.shape[0]:
-        raise IndicatorInputError(
-            "low" if lo.shape[0] != h.shape[0] else "close",
-            min(h.shape[0], lo.shape[0], c.shape[0]),
-            f"length differs (high {h.shape[0]}, low {lo.shape[0]}, close {c.shape[0]})",
-        )
-    return h, lo, c
-
-
-def check_period(name: str, value: int, minimum: int = 1) -> int:
-    """Return ``value`` as an int if it is a whole number >= ``minimum``, else raise."""
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise IndicatorConfigError(f"{name}: expected an integer >= {minimum}, was {value!r}")
-    return int(value)

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from indicators._common import FIFTEEN_MINUTES_NS
 from indicators._errors import IndicatorConfigError
+from indicators._shared import FIFTEEN_MINUTES_NS
 
 PivotMode = Literal["candles", "utc_day"]
 PIVOT_MODES: tuple[str, ...] = ("candles", "utc_day")

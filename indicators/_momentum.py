@@ -20,10 +20,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from indicators._common import NAN, as_series, check_period, leading_nans, nonfinite_index
+from indicators._common import leading_nans, nonfinite_index
 from indicators._errors import IndicatorConfigError, IndicatorInputError
 from indicators._fma import fma
 from indicators._moving_average import ema_step, ema_update
+from indicators._shared import NAN, as_series, check_period
 
 MacdState = tuple[float, float, float, float, float, float]
 

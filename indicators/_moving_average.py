@@ -24,9 +24,10 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from indicators._common import NAN, as_series, check_period, leading_nans, nonfinite_index
+from indicators._common import leading_nans, nonfinite_index
 from indicators._errors import IndicatorInputError
 from indicators._fma import fma
+from indicators._shared import NAN, as_series, check_period
 
 
 @njit(cache=True, inline="always")

@@ -24,18 +24,9 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from indicators._common import (
-    DAY_NS,
-    FIFTEEN_MINUTES_NS,
-    NAN,
-    NOT_AFTER,
-    as_hlc,
-    check_hlc,
-    check_period,
-    first_row,
-    hlc_error,
-)
+from indicators._common import check_hlc, first_row, hlc_error
 from indicators._errors import FIELD_NAMES, REASONS, IndicatorInputError
+from indicators._shared import DAY_NS, FIFTEEN_MINUTES_NS, NAN, NOT_AFTER, as_hlc, check_period
 
 PivotLevels = tuple[float, float, float, float, float]
 

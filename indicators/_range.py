@@ -19,9 +19,10 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from indicators._common import NAN, as_hlc, bar_ok, check_hlc, check_period, first_row
+from indicators._common import bar_ok, check_hlc, first_row
 from indicators._errors import FIELD_NAMES, REASONS, IndicatorInputError
 from indicators._fma import fma
+from indicators._shared import NAN, WilderFactors, as_hlc, check_period, wilder_factors
 
 AdxState = tuple[float, float, float, float, float]
 
@@ -33,14 +34,6 @@ def true_range(high: float, low: float, prev_close: float) -> float:
 
 
 AtrState = tuple[float, float, float]  # (seed sum, anchor ATR, pending true range)
-WilderFactors = tuple[float, float, float, float]  # (c1, c2, c1 * c1, c1 * c2)
-
-
-def wilder_factors(period: int) -> WilderFactors:
-    """``(c1, c2, c1^2, c1*c2)`` with ``c1 = (n - 1) / n`` and ``c2 = 1 / n``."""
-    c1 = (period - 1) / period
-    c2 = 1.0 / period
-    return c1, c2, c1 * c1, c1 * c2
 
 
 @njit(cache=True, inline="always")

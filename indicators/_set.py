@@ -1,7 +1,8 @@
 """IndicatorSet: every indicator of one symbol, streamed one closed candle at a time.
 
 Called by the symbol's Indicators actor (one thread at a time; the object is not
-thread-safe) and by the backtest runtime. Each ``update`` is one numba call.
+thread-safe) and by the backtest runtime. Each ``update`` is one call of a compiled
+kernel (see ``_kernels``).
 """
 
 from __future__ import annotations
@@ -12,19 +13,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from indicators._codec import KIND_SET, decode, encode
-from indicators._common import FIFTEEN_MINUTES_NS
 from indicators._config import IndicatorConfig
 from indicators._errors import FIELD_NAMES, REASONS, IndicatorInputError, IndicatorStateError
 from indicators._history import CandleLike, history_columns
-from indicators._set_kernel import (
-    N_PARAMS,
-    block_size,
-    param_block,
-    set_peek,
-    set_run,
-    set_update,
-    state_size,
-)
+from indicators._kernels import kernels
+from indicators._set_layout import N_PARAMS, block_size, param_block, state_size
+from indicators._shared import FIFTEEN_MINUTES_NS
 from indicators._values import N_OUTPUTS, IndicatorSeries, IndicatorValues
 
 
@@ -97,7 +91,7 @@ class IndicatorSet:
             IndicatorInputError: Non-finite or inconsistent candle, or an open time not
                 after the previous candle's; nothing is changed.
         """
-        return self._step(set_update, candle)
+        return self._step(kernels().set_update, candle)
 
     def peek(self, candle: CandleLike) -> IndicatorValues:
         """Values ``update(candle)`` would return, for a forming candle; commits nothing.
@@ -108,7 +102,7 @@ class IndicatorSet:
         Raises:
             IndicatorInputError: As :meth:`update`.
         """
-        return self._step(set_peek, candle)
+        return self._step(kernels().set_peek, candle)
 
     def _step(self, kernel: Any, candle: CandleLike) -> IndicatorValues:
         """Run one streaming kernel (update or peek) on a candle and check its status."""
@@ -137,7 +131,7 @@ class IndicatorSet:
                 Nothing is committed.
         """
         t, o, h, lo, c, v = history_columns(history)
-        out, bad, code = set_run(self._block, t, o, h, lo, c, v)
+        out, bad, code = kernels().set_run(self._block, t, o, h, lo, c, v)
         if bad >= 0:
             raise status_error(code, bad)
         values = out[:, :N_OUTPUTS]

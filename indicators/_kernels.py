@@ -1,0 +1,259 @@
+"""The compiled kernels the runtime calls: ahead of time when possible, else numba's JIT.
+
+Why: numba's JIT keeps LLVM in the process. Importing numba and loading the cached
+kernels costs ~150 MB of RSS, most of what a 3-symbol bot would use. The same kernels
+compiled ahead of time (``_aot``, from the very same functions) form a small extension
+module that loads in about 1 MB and needs no numba. The numbers are identical: the same
+LLVM optimisations on the same code, no fast-math (a test holds them equal bit for bit).
+
+The extension is built once for each combination of the package's source, numba, Python
+and CPU (its file name is a hash of them), in a child process so that the compiler's
+memory never enters the caller, and cached beside numba's own cache (``__pycache__`` of
+the package, else ``$NUMBA_CACHE_DIR`` or the user's cache directory). The first start
+after an install or an edit pays the build (~10-20 s) once. When it cannot be built (no
+C compiler, a numba without ``numba.pycc``), the reason is logged once and recorded beside
+the module, and the runtime uses the JIT kernels.
+
+``BOT_INDICATOR_KERNELS`` chooses: ``auto`` (default, as above), ``aot`` (build or fail)
+or ``jit`` (never build; numba's JIT as before).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import platform
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from indicators._errors import IndicatorConfigError
+from indicators._stamp import PACKAGE_DIR, package_stamp
+
+_log = logging.getLogger(__name__)
+
+ENV_VAR = "BOT_INDICATOR_KERNELS"
+MODES = ("auto", "aot", "jit")
+PREFIX = "indicators_aot_"
+#: A build of the six kernels takes ~10-20 s; this bounds a stuck compiler.
+BUILD_TIMEOUT_S = 600.0
+
+
+class Kernels(NamedTuple):
+    """The runtime's entry points (signatures in ``_aot.EXPORTS``) and where they came from."""
+
+    set_update: Callable[..., Any]
+    set_peek: Callable[..., Any]
+    set_run: Callable[..., Any]
+    corr_step: Callable[..., Any]
+    corr_peek: Callable[..., Any]
+    pair_batch: Callable[..., Any]
+    origin: str  # "aot: PATH" or "jit"
+
+
+class KernelBuildError(IndicatorConfigError):
+    """The ahead-of-time kernels could not be built or loaded (``aot`` mode only)."""
+
+
+_lock = threading.Lock()
+_loaded: Kernels | None = None
+
+
+def kernels() -> Kernels:
+    """The kernels for this process: loaded (and if need be built) on the first call."""
+    loaded = _loaded
+    return loaded if loaded is not None else _load_once()
+
+
+def _load_once() -> Kernels:
+    global _loaded  # noqa: PLW0603 (one process-wide choice, made once under the lock)
+    with _lock:
+        if _loaded is None:
+            _loaded = _choose(mode())
+        return _loaded
+
+
+def mode() -> str:
+    """``BOT_INDICATOR_KERNELS``, checked."""
+    value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+    if value not in MODES:
+        raise IndicatorConfigError(
+            f"{ENV_VAR}: expected one of {', '.join(MODES)}, was {os.environ[ENV_VAR]!r}"
+        )
+    return value
+
+
+def _choose(chosen: str) -> Kernels:
+    if chosen == "jit":
+        return jit_kernels()
+    path = aot_path()
+    failed = path.with_name(path.name + ".failed")
+    try:
+        if not path.exists():
+            with _exclusive(path):  # one build when several processes start together
+                if failed.exists() and chosen == "auto":
+                    raise KernelBuildError(failed.read_text(errors="replace").strip())
+                if not path.exists():
+                    _build(path, failed)
+        return _from_module(_import(path), f"aot: {path}")
+    except (KernelBuildError, ImportError, OSError) as exc:
+        if chosen == "aot":
+            raise KernelBuildError(f"{ENV_VAR}=aot: {exc}") from exc
+        _log.warning(
+            "indicator kernels: using numba's JIT (~150 MB more RSS) because the "
+            "ahead-of-time build failed: %s (delete %s to retry)",
+            exc,
+            failed,
+        )
+        return jit_kernels()
+
+
+def jit_kernels() -> Kernels:
+    """The JIT-compiled kernels (imports numba; loads them from numba's on-disk cache)."""
+    from indicators import _correlation_kernel as corr
+    from indicators import _set_kernel as sets
+
+    return Kernels(
+        sets.set_update,
+        sets.set_peek,
+        sets.set_run,
+        corr.corr_step,
+        corr.corr_peek,
+        corr.pair_batch,
+        "jit",
+    )
+
+
+def aot_kernels(path: Path) -> Kernels:
+    """The kernels of an extension module built by ``_aot`` (tests compare it with JIT)."""
+    return _from_module(_import(path), f"aot: {path}")
+
+
+def _from_module(module: Any, origin: str) -> Kernels:
+    return Kernels(
+        module.set_update,
+        module.set_peek,
+        module.set_run,
+        module.corr_step,
+        module.corr_peek,
+        module.pair_batch,
+        origin,
+    )
+
+
+def _cpu_identity() -> str:
+    """Model name and feature flags of this CPU (Linux), or "" when they cannot be read.
+
+    Code tuned for one CPU may not run on another, so a host-tuned module is keyed on this.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return ""
+    wanted = ("model name", "flags", "Features", "CPU part")
+    lines = [line for line in text.splitlines() if line.split(":", 1)[0].strip() in wanted]
+    return "\n".join(sorted(set(lines)))
+
+
+def build_key() -> tuple[str, bool]:
+    """The module's key (a hash) and whether it may be tuned for this CPU."""
+    cpu = _cpu_identity()
+    try:
+        numba_version = importlib.metadata.version("numba")
+    except importlib.metadata.PackageNotFoundError:
+        numba_version = "none"
+    parts = (package_stamp(), numba_version, sys.version, platform.machine(), cpu)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20], bool(cpu)
+
+
+def cache_dir() -> Path:
+    """Where the module lives: the package's ``__pycache__`` if writable, else a user dir."""
+    numba_dir = os.environ.get("NUMBA_CACHE_DIR")
+    if numba_dir:
+        return Path(numba_dir) / "indicators"
+    local = PACKAGE_DIR / "__pycache__"
+    with contextlib.suppress(OSError):
+        local.mkdir(exist_ok=True)
+    if os.access(local, os.W_OK):
+        return local
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "delta-bot" / "indicators"
+
+
+def aot_path() -> Path:
+    """The extension module for this source, numba, Python and CPU."""
+    key, _ = build_key()
+    return cache_dir() / f"{PREFIX}{key}{EXTENSION_SUFFIXES[0]}"
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an advisory lock beside ``path`` (POSIX; elsewhere builds may overlap safely)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _build(path: Path, failed: Path) -> None:
+    """Run ``python -m indicators._aot`` in a child; record the reason when it fails."""
+    _, host_cpu = build_key()
+    command = [sys.executable, "-m", "indicators._aot", str(path)]
+    if host_cpu:
+        command.append("--host-cpu")
+    env = dict(os.environ)
+    root = str(PACKAGE_DIR.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (root, env.get("PYTHONPATH"))))
+    _log.info("indicator kernels: compiling ahead of time (once per install, ~20 s) into %s", path)
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        reason = f"the build did not finish: {exc}"
+    else:
+        if done.returncode == 0 and path.exists():
+            _remove_stale(path)
+            return
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        reason = f"the build exited {done.returncode}: {' | '.join(tail)}"
+    try:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text(reason + "\n")
+    except OSError:
+        pass
+    raise KernelBuildError(reason)
+
+
+def _remove_stale(current: Path) -> None:
+    """Delete modules (and failure records) of other keys: old source or old numba."""
+    for old in current.parent.glob(f"{PREFIX}*"):
+        if old != current and not old.name.startswith(current.name.split(".", 1)[0] + "."):
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def _import(path: Path) -> Any:
+    name = path.name.split(".", 1)[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
