@@ -1,4 +1,5 @@
-"""Operations: metrics, /healthz and /metrics over HTTP, and systemd notifications.
+"""Operations: metrics, /healthz and /metrics over HTTP, systemd notifications, and handing
+freed memory back to the OS.
 
 Wire it into the ``ops`` supervisor with :func:`ops_specs`; send READY from the process with
 ``SystemdNotifier.from_env().ready()`` once the root supervisor has started. See
@@ -8,6 +9,7 @@ docs/operations.md.
 from actors.ops._board import OpsBoard, Snapshot
 from actors.ops._exposition import CONTENT_TYPE, Family, Sample, render
 from actors.ops._http import HealthHttpServer, HttpActor, healthz, metrics_text
+from actors.ops._memory import MemoryTrimmer, TrimDue, find_malloc_trim
 from actors.ops._metrics import EVENTS, Metrics
 from actors.ops._metrics_actor import MetricsActor, RefreshDue
 from actors.ops._specs import REFRESH_S, STALE_AFTER_S, ops_specs
@@ -21,6 +23,7 @@ __all__ = [
     "Family",
     "HealthHttpServer",
     "HttpActor",
+    "MemoryTrimmer",
     "Metrics",
     "MetricsActor",
     "OpsBoard",
@@ -29,7 +32,9 @@ __all__ = [
     "Snapshot",
     "SystemdActor",
     "SystemdNotifier",
+    "TrimDue",
     "WatchdogDue",
+    "find_malloc_trim",
     "healthz",
     "metrics_text",
     "ops_specs",

@@ -100,6 +100,7 @@ class OpsBoard:
 
     def wait_snapshot(self, after_mono_ns: int, timeout_s: float) -> Snapshot | None:
         """Wait up to ``timeout_s`` for a snapshot published after ``after_mono_ns``."""
+
         def fresh() -> bool:
             return self._snapshot is not None and self._snapshot.published_mono_ns > after_mono_ns
 

@@ -57,9 +57,7 @@ def metrics_text(snapshot: Snapshot | None, now_mono_ns: int) -> bytes:
     """Return the /metrics body: the snapshot's families plus the snapshot's own age."""
     families = () if snapshot is None else snapshot.families
     age = (
-        float("nan")
-        if snapshot is None
-        else max(0, now_mono_ns - snapshot.published_mono_ns) / _NS
+        float("nan") if snapshot is None else max(0, now_mono_ns - snapshot.published_mono_ns) / _NS
     )
     own = Family(
         "bot_metrics_snapshot_age_seconds",

@@ -1,8 +1,8 @@
-"""The operations children: metrics, the HTTP endpoint and systemd notifications.
+"""The operations children: metrics, the HTTP endpoint, systemd notifications, memory.
 
 ``ops_specs`` returns their child specs for the ``ops`` supervisor, after the health
 reporter: metrics first (so the HTTP server has a snapshot to serve almost at once), then
-HTTP, then systemd; the supervisor stops them in reverse order.
+HTTP, then systemd, then the memory trimmer; the supervisor stops them in reverse order.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from actors._specs import ChildSpec
 from actors.ops._board import OpsBoard
 from actors.ops._http import HttpActor
+from actors.ops._memory import MemoryTrimmer, find_malloc_trim
 from actors.ops._metrics_actor import MetricsActor
 from actors.ops._systemd import SystemdActor, SystemdNotifier
 from messages.settings import Settings
@@ -32,8 +33,9 @@ def ops_specs(
     notifier: SystemdNotifier | None = None,
     refresh_s: float = REFRESH_S,
 ) -> tuple[ChildSpec, ...]:
-    """Return the specs of ``metrics``, ``http`` (when ``health.http_enabled``) and
-    ``systemd`` (when ``notifier`` is enabled), in start order.
+    """Return the specs of ``metrics``, ``http`` (when ``health.http_enabled``),
+    ``systemd`` (when ``notifier`` is enabled) and ``memory`` (when
+    ``health.memory_trim_s`` > 0), in start order.
 
     Args:
         settings: The bot's settings (``[health]``, ``[supervision]``).
@@ -78,6 +80,15 @@ def ops_specs(
             ChildSpec(
                 actor_id="systemd",
                 factory=lambda: SystemdActor(notifier=notifier, watchdog_ns=watchdog_ns),
+                shutdown_timeout_ns=shutdown_ns,
+            )
+        )
+    if health.memory_trim_s > 0:
+        trim_ns = max(1, int(health.memory_trim_s * _NS * clock_speed))
+        specs.append(
+            ChildSpec(
+                actor_id="memory",
+                factory=lambda: MemoryTrimmer(interval_ns=trim_ns, trim=find_malloc_trim()),
                 shutdown_timeout_ns=shutdown_ns,
             )
         )

@@ -285,6 +285,8 @@ class HealthSettings:
         doc="Allow http_host to be a non-loopback address")
     unresponsive_after_ms: int = _key(5000, "ms", ge=100, le=600000,
         doc="An actor that has not answered a health ping for this long is unresponsive")
+    memory_trim_s: int = _key(10, "s", ge=0, le=3600,
+        doc="How often memory the bot has freed goes back to the OS (glibc malloc_trim); 0: never")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -46,7 +46,7 @@ def wait_for(condition: Any, timeout_s: float = 5.0) -> None:
 def bot() -> Iterator[tuple[ThreadedRuntime, OpsBoard, Recorder]]:
     """root: metrics, http (ephemeral port), and `work` (x) restarting after a 60 s backoff."""
     board, rec = OpsBoard(), Recorder()
-    settings = Settings(health=HealthSettings(http_port=0))
+    settings = Settings(health=HealthSettings(http_port=0, memory_trim_s=0))
     work = SupervisorSpec(backoff=Backoff(initial_ns=60 * _S, jitter=0.0),
                           children=(probe("x", rec),))  # fmt: skip
     children = (*ops_specs(settings, board=board, refresh_s=0.02), supervisor("work", work))
