@@ -2,7 +2,7 @@
 
 numba.pycc compiles the very functions the JIT runs (their ``py_func``, with every step
 function they inline) into one small extension module at ``OUTPUT``. ``_kernels`` runs
-this in a child process, so the ~150 MB that numba and LLVM cost stay in the child; the
+this in a child process, so the ~125 MB that numba and LLVM cost stay in the child; the
 caller then loads the extension without importing numba.
 
 The module is written to a temporary name beside ``OUTPUT`` and renamed into place, so

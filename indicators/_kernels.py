@@ -1,7 +1,7 @@
 """The compiled kernels the runtime calls: ahead of time when possible, else numba's JIT.
 
 Why: numba's JIT keeps LLVM in the process. Importing numba and loading the cached
-kernels costs ~150 MB of RSS, most of what a 3-symbol bot would use. The same kernels
+kernels costs ~125 MB of RSS, most of what a 3-symbol bot would use. The same kernels
 compiled ahead of time (``_aot``, from the very same functions) form a small extension
 module that loads in about 1 MB and needs no numba. The numbers are identical: the same
 LLVM optimisations on the same code, no fast-math (a test holds them equal bit for bit).
@@ -103,17 +103,29 @@ def _choose(chosen: str) -> Kernels:
                     raise KernelBuildError(failed.read_text(errors="replace").strip())
                 if not path.exists():
                     _build(path, failed)
-        return _from_module(_import(path), f"aot: {path}")
-    except (KernelBuildError, ImportError, OSError) as exc:
+        return _from_module(_loaded_module(path, failed), f"aot: {path}")
+    except (KernelBuildError, OSError) as exc:
         if chosen == "aot":
             raise KernelBuildError(f"{ENV_VAR}=aot: {exc}") from exc
         _log.warning(
-            "indicator kernels: using numba's JIT (~150 MB more RSS) because the "
-            "ahead-of-time build failed: %s (delete %s to retry)",
+            "indicator kernels: using numba's JIT (~125 MB more RSS) because the "
+            "ahead-of-time kernels are not available: %s (delete %s to retry)",
             exc,
             failed,
         )
         return jit_kernels()
+
+
+def _loaded_module(path: Path, failed: Path) -> Any:
+    """Import the built module; one that does not load is removed and the reason recorded."""
+    try:
+        return _import(path)
+    except (ImportError, AttributeError) as exc:
+        reason = f"{path} does not load: {exc}"
+        with contextlib.suppress(OSError):
+            path.unlink()
+            failed.write_text(reason + "\n")
+        raise KernelBuildError(reason) from exc
 
 
 def jit_kernels() -> Kernels:
@@ -130,11 +142,6 @@ def jit_kernels() -> Kernels:
         corr.pair_batch,
         "jit",
     )
-
-
-def aot_kernels(path: Path) -> Kernels:
-    """The kernels of an extension module built by ``_aot`` (tests compare it with JIT)."""
-    return _from_module(_import(path), f"aot: {path}")
 
 
 def _from_module(module: Any, origin: str) -> Kernels:

@@ -2,7 +2,7 @@
 
 Why a separate module: the runtime (``IndicatorSet``, ``RollingCorrelation``) runs on the
 ahead-of-time compiled kernels (``_kernels``) and must not import numba, whose JIT costs a
-process ~150 MB of RSS. Everything the runtime shares with the kernels lives here; the
+process ~125 MB of RSS. Everything the runtime shares with the kernels lives here; the
 kernel modules import it through ``_common``.
 """
 

@@ -45,7 +45,7 @@ class GeneratorParams:
     range_mean_hours: float = 14.0
     range_reversion: float = 0.9
     range_vol_factor: float = 1.2
-    history_hours: float = 16 * 24.0
+    history_hours: float = 31 * 24.0  # the bot keeps 30 days (its correlation window)
 
 
 class CorrelatedGenerator:

@@ -1,7 +1,7 @@
 """The ahead-of-time kernels: identical to numba's JIT, built once, and no numba at run time.
 
 The bot runs its indicators on the extension module ``indicators._aot`` builds, so that the
-process never imports numba (~150 MB of RSS). These tests hold the two compilations equal
+process never imports numba (~125 MB of RSS). These tests hold the two compilations equal
 bit for bit, check that a process streaming indicators does not import numba, and that a
 failed build falls back to the JIT with its reason recorded.
 """
@@ -201,3 +201,15 @@ def test_a_new_build_removes_modules_of_other_keys(tmp_path: Path) -> None:
     _kernels._remove_stale(current)
     assert all(p.exists() for p in keep)
     assert not any(p.exists() for p in stale)
+
+
+def test_a_module_that_does_not_load_is_removed_and_the_jit_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    path = _kernels.aot_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x7fELF not really")
+    assert _kernels._choose("auto").origin == "jit"
+    assert not path.exists()
+    assert "does not load" in path.with_name(path.name + ".failed").read_text()
