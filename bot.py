@@ -630,7 +630,7 @@ def run_with_state(
     )
     log.info("state: journal seq %d, %s", store.last_seq(), store.data_file)
     try:  # loads the compiled indicator kernels; a first start builds them (~20 s, once)
-        log.info("indicator kernels: %s", indicators.kernels().origin)
+        log.info("indicator kernels: %s", indicators.kernel_origin())
     except indicators.IndicatorConfigError as error:
         print(f"bot.py: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -38,7 +38,7 @@ from indicators._errors import (
     IndicatorStateError,
 )
 from indicators._history import CANDLE_DTYPE, CandleLike, candles_to_array
-from indicators._kernels import kernels
+from indicators._kernels import kernel_origin
 from indicators._lookback import lookbacks
 from indicators._set import IndicatorSet
 from indicators._shared import DAY_NS, FIFTEEN_MINUTES_NS
@@ -101,7 +101,7 @@ __all__ = [
     "bollinger",
     "candles_to_array",
     "ema",
-    "kernels",
+    "kernel_origin",
     "lookbacks",
     "macd",
     "pivots",

@@ -81,6 +81,15 @@ def _load_once() -> Kernels:
         return _loaded
 
 
+def kernel_origin() -> str:
+    """Load (on a first start: build) the kernels; say which: ``"aot: PATH"`` or ``"jit"``.
+
+    The kernels themselves stay private: they trust their callers (``IndicatorSet``,
+    ``RollingCorrelation``) to pass C-contiguous float64 arrays and int64 scalars.
+    """
+    return kernels().origin
+
+
 def mode() -> str:
     """``BOT_INDICATOR_KERNELS``, checked."""
     value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
@@ -94,17 +103,12 @@ def mode() -> str:
 def _choose(chosen: str) -> Kernels:
     if chosen == "jit":
         return jit_kernels()
-    path = aot_path()
-    failed = path.with_name(path.name + ".failed")
+    failed: Path | str = "its .failed file"
     try:
-        if not path.exists():
-            with _exclusive(path):  # one build when several processes start together
-                if failed.exists() and chosen == "auto":
-                    raise KernelBuildError(failed.read_text(errors="replace").strip())
-                if not path.exists():
-                    _build(path, failed)
-        return _from_module(_loaded_module(path, failed), f"aot: {path}")
-    except (KernelBuildError, OSError) as exc:
+        path = aot_path()
+        failed = path.with_name(path.name + ".failed")
+        return _from_module(_load_or_build(path, failed, chosen), f"aot: {path}")
+    except (KernelBuildError, OSError, RuntimeError) as exc:  # RuntimeError: no home dir
         if chosen == "aot":
             raise KernelBuildError(f"{ENV_VAR}=aot: {exc}") from exc
         _log.warning(
@@ -116,16 +120,35 @@ def _choose(chosen: str) -> Kernels:
         return jit_kernels()
 
 
-def _loaded_module(path: Path, failed: Path) -> Any:
-    """Import the built module; one that does not load is removed and the reason recorded."""
+def _load_or_build(path: Path, failed: Path, chosen: str) -> Any:
+    """The built module; built first when missing, rebuilt once when it does not load."""
+    if path.exists():
+        try:
+            return _import(path)
+        except (ImportError, AttributeError) as exc:  # e.g. built against another numpy
+            _log.warning("indicator kernels: %s does not load (%s): rebuilding it", path, exc)
+            with contextlib.suppress(OSError):
+                path.unlink()
+    with _exclusive(path):  # one build when several processes start together
+        if failed.exists() and chosen == "auto":
+            raise KernelBuildError(failed.read_text(errors="replace").strip())
+        if not path.exists():
+            _build(path, failed)
     try:
         return _import(path)
     except (ImportError, AttributeError) as exc:
         reason = f"{path} does not load: {exc}"
         with contextlib.suppress(OSError):
             path.unlink()
-            failed.write_text(reason + "\n")
+        _record(failed, reason)
         raise KernelBuildError(reason) from exc
+
+
+def _record(failed: Path, reason: str) -> None:
+    """Keep why the build failed beside the module, so later starts do not retry it."""
+    with contextlib.suppress(OSError):
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text(reason + "\n")
 
 
 def jit_kernels() -> Kernels:
@@ -173,20 +196,25 @@ def _cpu_identity() -> str:
 def build_key() -> tuple[str, bool]:
     """The module's key (a hash) and whether it may be tuned for this CPU."""
     cpu = _cpu_identity()
-    try:
-        numba_version = importlib.metadata.version("numba")
-    except importlib.metadata.PackageNotFoundError:
-        numba_version = "none"
-    parts = (package_stamp(), numba_version, sys.version, platform.machine(), cpu)
+    versions = []
+    for package in ("numba", "llvmlite", "numpy"):  # pycc also compiles against numpy's headers
+        try:
+            versions.append(importlib.metadata.version(package))
+        except importlib.metadata.PackageNotFoundError:
+            versions.append("none")
+    parts = (package_stamp(), *versions, sys.version, platform.machine(), cpu)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20], bool(cpu)
 
 
-def cache_dir() -> Path:
-    """Where the module lives: the package's ``__pycache__`` if writable, else a user dir."""
+def cache_dir(name: str = "") -> Path:
+    """Where the module ``name`` lives: the package's ``__pycache__`` when it is there or the
+    directory is writable (an install made by another user), else a user cache dir."""
     numba_dir = os.environ.get("NUMBA_CACHE_DIR")
     if numba_dir:
         return Path(numba_dir) / "indicators"
     local = PACKAGE_DIR / "__pycache__"
+    if name and (local / name).exists():
+        return local
     with contextlib.suppress(OSError):
         local.mkdir(exist_ok=True)
     if os.access(local, os.W_OK):
@@ -198,7 +226,8 @@ def cache_dir() -> Path:
 def aot_path() -> Path:
     """The extension module for this source, numba, Python and CPU."""
     key, _ = build_key()
-    return cache_dir() / f"{PREFIX}{key}{EXTENSION_SUFFIXES[0]}"
+    name = f"{PREFIX}{key}{EXTENSION_SUFFIXES[0]}"
+    return cache_dir(name) / name
 
 
 @contextlib.contextmanager
@@ -230,7 +259,13 @@ def _build(path: Path, failed: Path) -> None:
     _log.info("indicator kernels: compiling ahead of time (once per install, ~20 s) into %s", path)
     try:
         done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+            command,
+            cwd=root,  # the child compiles this checkout's package, not one in its cwd
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         reason = f"the build did not finish: {exc}"
@@ -240,20 +275,28 @@ def _build(path: Path, failed: Path) -> None:
             return
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         reason = f"the build exited {done.returncode}: {' | '.join(tail)}"
-    try:
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        failed.write_text(reason + "\n")
-    except OSError:
-        pass
+    _record(failed, reason)
     raise KernelBuildError(reason)
 
 
+#: Modules kept per directory: the newest few, so two environments sharing one directory
+#: (two virtualenvs of one checkout) do not delete each other's module on every start.
+KEEP_MODULES = 4
+
+
 def _remove_stale(current: Path) -> None:
-    """Delete modules (and failure records) of other keys: old source or old numba."""
-    for old in current.parent.glob(f"{PREFIX}*"):
-        if old != current and not old.name.startswith(current.name.split(".", 1)[0] + "."):
+    """Delete all but the newest :data:`KEEP_MODULES` modules of this directory, and the
+    failure records of keys that are gone (lock files stay: another process may hold one)."""
+    suffix = EXTENSION_SUFFIXES[0]
+    modules = sorted(
+        current.parent.glob(f"{PREFIX}*{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in modules[KEEP_MODULES:]:
+        if old != current:
             with contextlib.suppress(OSError):
                 old.unlink()
+            with contextlib.suppress(OSError):
+                old.with_name(old.name + ".failed").unlink()
 
 
 def _import(path: Path) -> Any:

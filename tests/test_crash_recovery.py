@@ -44,6 +44,9 @@ TRADE_OFTEN = (  # a strategy that signals every few candles, for tests that nee
 SETS = (
     "bot.timeframe=1m",
     "sim.speed=2",
+    # 1m candles with the default 30-day correlation window would load 43,201 candles a
+    # symbol at every start (the simulator has 31 days); a day's window is 1,441
+    "hedge.correlation_window_days=1",
     *TRADE_OFTEN,
     "console.enabled=false",
     "health.http_port=0",

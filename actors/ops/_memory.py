@@ -15,7 +15,6 @@ On a C library without ``malloc_trim`` (musl, macOS) the actor only says so in i
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import time
 from collections.abc import Callable
@@ -28,10 +27,8 @@ _log = logging.getLogger(__name__)
 
 def find_malloc_trim() -> Callable[[], bool] | None:
     """glibc's ``malloc_trim(0)`` as a callable (True when it released memory), or None."""
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name)
-        trim = libc.malloc_trim
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own C library
     except (OSError, AttributeError, TypeError):
         return None
     trim.argtypes = [ctypes.c_size_t]

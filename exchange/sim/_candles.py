@@ -96,6 +96,16 @@ class _Series:
             return self.forming_start
         return int(self.starts[self.size - 1]) if self.size else None
 
+    def reopen(self, start: int) -> None:
+        """Make the stored minute ``start``, if it is the newest, the forming one again:
+        steps that come after a bulk load (or a restore) may still fall in its minute."""
+        if self.forming is None and self.size and int(self.starts[self.size - 1]) == start:
+            n = self.size - 1
+            o, h, lo, c = (int(x) for x in self.prices[n])
+            self.forming = [o, h, lo, c, float(self.volume[n]), int(self.last_ns[n])]
+            self.forming_start = start
+            self.size = n
+
     def close_forming(self, limit: int) -> None:
         """Move the forming minute into the columns."""
         row = self.forming
@@ -161,7 +171,11 @@ class CandleStore:
         with self._lock:
             return {
                 "columns": {
-                    symbol: (*series.columns(), series.forming_start, series.forming)
+                    symbol: (
+                        *series.columns(),
+                        series.forming_start,
+                        None if series.forming is None else list(series.forming),
+                    )
                     for symbol, series in self._series.items()
                 }
             }
@@ -201,6 +215,7 @@ class CandleStore:
         start = ts_ns // _NS // _BASE_S * _BASE_S
         with self._lock:
             series = self._series[symbol]
+            series.reopen(start)
             row = series.forming
             if row is not None and series.forming_start == start:
                 row[1] = max(row[1], ticks)
@@ -237,6 +252,14 @@ class CandleStore:
         starts, last_ns = minute[first].astype(np.int64), ts_ns[last].astype(np.int64)
         with self._lock:
             series = self._series[symbol]
+            series.reopen(int(starts[0]))
+            if series.forming is not None and series.forming_start == starts[0]:
+                row = series.forming  # the bulk goes on in the newest minute: merge it in
+                row[1] = max(row[1], int(prices[0, 1]))
+                row[2] = min(row[2], int(prices[0, 2]))
+                row[3] = int(prices[0, 3])
+                row[4] += float(volume[0])
+                row[5] = int(last_ns[0])
             newest = series.last_start()
             if newest is not None:  # already recorded: history never rewrites the past
                 new = starts > newest

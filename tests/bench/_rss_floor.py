@@ -3,7 +3,7 @@
 ``python -m tests.bench._rss_floor`` imports ``bot`` (every module the bot's tree imports at
 start) and the indicator package, runs each streaming kernel the bot calls (a set's
 warm-up, update and peek; the correlation's warm-up, update and peek) on a few hundred
-synthetic candles, loaded as the bot loads them (``indicators.kernels()``: the
+synthetic candles, loaded as the bot loads them (``indicators.kernel_origin()``: the
 ahead-of-time module, or numba's JIT when that cannot be built), then prints one JSON line:
 the RSS in MB after each stage, which kernels ran and whether numba was imported (the JIT
 costs ~150 MB; the ahead-of-time module about 1 MB).
@@ -61,7 +61,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
     stages: dict[str, object] = {"start": _rss_mb()}
     import bot  # noqa: F401  # what the bot imports before its tree starts
-    from indicators import kernels
+    from indicators._kernels import kernels
 
     stages["bot_imported"] = _rss_mb()
     _load_kernels()

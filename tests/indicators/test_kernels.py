@@ -114,7 +114,7 @@ import sys
 from types import SimpleNamespace
 import numpy as np
 import bot
-from indicators import CANDLE_DTYPE, IndicatorSet, RollingCorrelation, kernels
+from indicators import CANDLE_DTYPE, IndicatorSet, RollingCorrelation, kernel_origin
 history = np.zeros(300, dtype=CANDLE_DTYPE)
 history["open_time_ns"] = np.arange(300, dtype=np.int64) * 900_000_000_000
 history["open"] = history["high"] = history["low"] = history["close"] = 100.0
@@ -127,7 +127,7 @@ indicators.update(last)
 correlation = RollingCorrelation(window=10, n_symbols=3)
 correlation.warmup(np.full((50, 3), 100.0))
 correlation.update([101.0, 99.0, 100.5])
-print(kernels().origin.split(":")[0], "numba" in sys.modules, "llvmlite" in sys.modules)
+print(kernel_origin().split(":")[0], "numba" in sys.modules, "llvmlite" in sys.modules)
 """
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop(_kernels.ENV_VAR, None)
@@ -189,27 +189,34 @@ def test_failed_build_falls_back_to_jit_once_then_refuses_in_aot_mode(
         _kernels._choose("aot")
 
 
-def test_a_new_build_removes_modules_of_other_keys(tmp_path: Path) -> None:
-    current = tmp_path / "indicators_aot_new.cpython-311-x86_64-linux-gnu.so"
-    keep = [current, current.with_name(current.name + ".lock"), tmp_path / "unrelated.txt"]
-    stale = [
-        tmp_path / "indicators_aot_old.cpython-311-x86_64-linux-gnu.so",
-        tmp_path / "indicators_aot_old.so.failed",
-    ]
-    for path in keep + stale:
+def test_a_new_build_keeps_the_newest_modules_and_every_lock(tmp_path: Path) -> None:
+    suffix = _kernels.EXTENSION_SUFFIXES[0]
+    modules = [tmp_path / f"indicators_aot_k{i}{suffix}" for i in range(7)]
+    for age, path in enumerate(modules):  # modules[0] is the newest
         path.write_text("x")
-    _kernels._remove_stale(current)
-    assert all(p.exists() for p in keep)
-    assert not any(p.exists() for p in stale)
+        path.with_name(path.name + ".lock").write_text("")
+        path.with_name(path.name + ".failed").write_text("why")
+        os.utime(path, (1_700_000_000 - age * 60, 1_700_000_000 - age * 60))
+    (tmp_path / "unrelated.txt").write_text("x")
+    _kernels._remove_stale(modules[0])
+    kept = _kernels.KEEP_MODULES
+    assert all(p.exists() for p in modules[:kept])
+    assert not any(p.exists() for p in modules[kept:])
+    assert not any(p.with_name(p.name + ".failed").exists() for p in modules[kept:])
+    assert all(p.with_name(p.name + ".lock").exists() for p in modules)
+    assert (tmp_path / "unrelated.txt").exists()
 
 
-def test_a_module_that_does_not_load_is_removed_and_the_jit_runs(
+def test_a_module_that_does_not_load_is_rebuilt_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A module that no longer loads (another numpy, a damaged file) is deleted and built
+    again; here that build cannot finish, so the JIT runs and the reason is kept."""
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_kernels, "BUILD_TIMEOUT_S", 0.01)
     path = _kernels.aot_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\x7fELF not really")
     assert _kernels._choose("auto").origin == "jit"
     assert not path.exists()
-    assert "does not load" in path.with_name(path.name + ".failed").read_text()
+    assert "did not finish" in path.with_name(path.name + ".failed").read_text()

@@ -53,31 +53,40 @@ steps_strategy = st.lists(
 @settings(max_examples=80, deadline=None)
 @given(
     gaps=steps_strategy,
-    bulk=st.integers(0, 300),
+    split=st.floats(0.0, 1.0),
+    chunk=st.floats(0.0, 1.0),
     resolution=st.sampled_from([60, 180, 900, 3600]),
-    window=st.tuples(st.integers(-600, 40_000), st.integers(0, 40_000)),
+    window=st.tuples(st.floats(-0.1, 1.0), st.floats(0.0, 1.2)),
 )
 def test_queries_equal_the_plain_model(
-    gaps: list[tuple[int, int, int]], bulk: int, resolution: int, window: tuple[int, int]
+    gaps: list[tuple[int, int, int]],
+    split: float,
+    chunk: float,
+    resolution: int,
+    window: tuple[float, float],
 ) -> None:
-    """Steps (some pre-loaded in bulk, the rest one by one) aggregate exactly as the model."""
+    """Steps (some pre-loaded in two bulk chunks, the rest one by one) aggregate exactly as
+    the model."""
     steps, ts = [], T0 * NS
     for gap_s, ticks, volume in gaps:
         ts += gap_s * NS // 7  # several steps per minute, and gaps of minutes
         steps.append((ts, ticks, float(volume)))  # whole volumes: sums are exact
     store = CandleStore(["X"])
-    cut = min(bulk, len(steps))
-    if cut:
-        columns = np.array(steps[:cut], dtype=object)
-        store.add_bulk(
-            "X",
-            columns[:, 0].astype(np.int64),
-            columns[:, 1].astype(np.int64),
-            columns[:, 2].astype(np.float64),
-        )
+    cut = int(split * len(steps))
+    middle = int(chunk * cut)
+    for part in (steps[:middle], steps[middle:cut]):  # a chunk may end mid-minute
+        if part:
+            columns = np.array(part, dtype=object)
+            store.add_bulk(
+                "X",
+                columns[:, 0].astype(np.int64),
+                columns[:, 1].astype(np.int64),
+                columns[:, 2].astype(np.float64),
+            )
     for step in steps[cut:]:
         store.add("X", *step)
-    start, length = T0 + window[0], window[1]
+    span = (steps[-1][0] // NS - T0) + 60  # the window: a fraction of where the steps are
+    start, length = T0 + int(window[0] * span), int(window[1] * span)
     assert store.query("X", resolution, start, start + length) == _model(
         steps, resolution, start, start + length
     )
@@ -140,4 +149,18 @@ def test_load_accepts_the_older_list_layout() -> None:
     assert store.query("X", 60, T0, T0 + 60) == [
         Candle(T0, 10, 12, 9, 11, 3.0, (T0 + 30) * NS),
         Candle(T0 + 60, 11, 11, 8, 8, 1.5, (T0 + 90) * NS),
+    ]
+
+
+def test_live_steps_and_bulk_chunks_continue_the_newest_minute() -> None:
+    """History ends mid-minute (the prefill, or one of its 200k-step chunks): what comes
+    next in that minute is merged, not dropped."""
+    store = CandleStore(["X"])
+    second = np.arange(0, 90, dtype=np.int64)  # 0 .. 89 s: minute 0 whole, minute 60 half
+    store.add_bulk("X", (T0 + second[:70]) * NS, np.full(70, 100), np.ones(70))
+    store.add_bulk("X", (T0 + second[70:]) * NS, np.full(20, 90), np.ones(20))
+    store.add("X", (T0 + 89) * NS + NS // 2, 150, 7.0)
+    assert store.query("X", 60, T0, T0 + 60) == [
+        Candle(T0, 100, 100, 100, 100, 60.0, (T0 + 59) * NS),
+        Candle(T0 + 60, 100, 150, 90, 150, 37.0, (T0 + 89) * NS + NS // 2),
     ]
