@@ -23,25 +23,20 @@ _RESULT = "Tuple((" + ", ".join(["f8"] * 18 + ["i8", "i8"]) + "))"
 _CANDLE = "(f8[::1], i8, f8, f8, f8, f8, f8)"
 _COLUMNS = "(f8[::1], i8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1])"
 
-#: Exported name -> (kernel module, function, numba signature). The signatures are the
-#: types the runtime passes: C-contiguous float64 blocks and columns, int64 times.
-EXPORTS: dict[str, tuple[str, str, str]] = {
-    "set_update": ("indicators._set_kernel", "set_update", _RESULT + _CANDLE),
-    "set_peek": ("indicators._set_kernel", "set_peek", _RESULT + _CANDLE),
-    "set_run": ("indicators._set_kernel", "set_run", "Tuple((f8[:, ::1], i8, i8))" + _COLUMNS),
-    "corr_step": (
-        "indicators._correlation_kernel",
-        "corr_step",
-        "i8(f8[::1], i8, f8[::1], f8[:, ::1])",
-    ),
+#: Kernel name -> (its module, its numba signature); exported under the same name. The
+#: signatures are the types the runtime passes: C-contiguous float64 blocks and columns,
+#: int64 times. ``_kernels.Kernels`` has one field per entry.
+EXPORTS: dict[str, tuple[str, str]] = {
+    "set_update": ("indicators._set_kernel", _RESULT + _CANDLE),
+    "set_peek": ("indicators._set_kernel", _RESULT + _CANDLE),
+    "set_run": ("indicators._set_kernel", "Tuple((f8[:, ::1], i8, i8))" + _COLUMNS),
+    "corr_step": ("indicators._correlation_kernel", "i8(f8[::1], i8, f8[::1], f8[:, ::1])"),
     "corr_peek": (
         "indicators._correlation_kernel",
-        "corr_peek",
         "i8(f8[::1], f8[::1], i8, f8[::1], f8[:, ::1])",
     ),
     "pair_batch": (
         "indicators._correlation_kernel",
-        "pair_batch",
         "Tuple((f8[::1], i8, i8))(f8[::1], f8[::1], i8)",
     ),
 }
@@ -60,13 +55,12 @@ def build(output: Path, *, host_cpu: bool) -> None:
         warnings.simplefilter("ignore")  # pycc's pending-deprecation notice, once per build
         pycc: Any = importlib.import_module("numba.pycc")  # untyped
 
-    name = output.name.split(".", 1)[0]
-    cc = pycc.CC(name)
+    cc = pycc.CC(output.name.split(".", 1)[0])
     if host_cpu:
         cc.target_cpu = "host"
-    for export, (module, function, signature) in EXPORTS.items():
-        kernel = getattr(importlib.import_module(module), function)
-        cc.export(export, signature)(kernel.py_func)
+    for name, (module, signature) in EXPORTS.items():
+        kernel = getattr(importlib.import_module(module), name)
+        cc.export(name, signature)(kernel.py_func)
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".aot-build-") as scratch:
         cc.output_dir = scratch

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import logging
@@ -35,6 +36,7 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from indicators._aot import EXPORTS
 from indicators._errors import IndicatorConfigError
 from indicators._stamp import PACKAGE_DIR, package_stamp
 
@@ -153,30 +155,17 @@ def _record(failed: Path, reason: str) -> None:
 
 def jit_kernels() -> Kernels:
     """The JIT-compiled kernels (imports numba; loads them from numba's on-disk cache)."""
-    from indicators import _correlation_kernel as corr
-    from indicators import _set_kernel as sets
-
     return Kernels(
-        sets.set_update,
-        sets.set_peek,
-        sets.set_run,
-        corr.corr_step,
-        corr.corr_peek,
-        corr.pair_batch,
-        "jit",
+        **{
+            name: getattr(importlib.import_module(module), name)
+            for name, (module, _) in EXPORTS.items()
+        },
+        origin="jit",
     )
 
 
 def _from_module(module: Any, origin: str) -> Kernels:
-    return Kernels(
-        module.set_update,
-        module.set_peek,
-        module.set_run,
-        module.corr_step,
-        module.corr_peek,
-        module.pair_batch,
-        origin,
-    )
+    return Kernels(**{name: getattr(module, name) for name in EXPORTS}, origin=origin)
 
 
 def _cpu_identity() -> str:
@@ -193,8 +182,9 @@ def _cpu_identity() -> str:
     return "\n".join(sorted(set(lines)))
 
 
-def build_key() -> tuple[str, bool]:
-    """The module's key (a hash) and whether it may be tuned for this CPU."""
+def build_key() -> str:
+    """The module's key: a hash of the package's source, the compiler's and numpy's
+    versions, Python's, and this CPU."""
     cpu = _cpu_identity()
     versions = []
     for package in ("numba", "llvmlite", "numpy"):  # pycc also compiles against numpy's headers
@@ -203,7 +193,7 @@ def build_key() -> tuple[str, bool]:
         except importlib.metadata.PackageNotFoundError:
             versions.append("none")
     parts = (package_stamp(), *versions, sys.version, platform.machine(), cpu)
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20], bool(cpu)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
 def cache_dir(name: str = "") -> Path:
@@ -225,8 +215,7 @@ def cache_dir(name: str = "") -> Path:
 
 def aot_path() -> Path:
     """The extension module for this source, numba, Python and CPU."""
-    key, _ = build_key()
-    name = f"{PREFIX}{key}{EXTENSION_SUFFIXES[0]}"
+    name = f"{PREFIX}{build_key()}{EXTENSION_SUFFIXES[0]}"
     return cache_dir(name) / name
 
 
@@ -249,9 +238,8 @@ def _exclusive(path: Path) -> Iterator[None]:
 
 def _build(path: Path, failed: Path) -> None:
     """Run ``python -m indicators._aot`` in a child; record the reason when it fails."""
-    _, host_cpu = build_key()
     command = [sys.executable, "-m", "indicators._aot", str(path)]
-    if host_cpu:
+    if _cpu_identity():  # the key names this CPU, so the code may be tuned for it
         command.append("--host-cpu")
     env = dict(os.environ)
     root = str(PACKAGE_DIR.parent)
@@ -285,8 +273,8 @@ KEEP_MODULES = 4
 
 
 def _remove_stale(current: Path) -> None:
-    """Delete all but the newest :data:`KEEP_MODULES` modules of this directory, and the
-    failure records of keys that are gone (lock files stay: another process may hold one)."""
+    """Delete all but the newest :data:`KEEP_MODULES` modules of this directory, with their
+    failure records (lock files stay: another process may hold one)."""
     suffix = EXTENSION_SUFFIXES[0]
     modules = sorted(
         current.parent.glob(f"{PREFIX}*{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True

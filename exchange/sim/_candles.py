@@ -106,6 +106,16 @@ class _Series:
             self.forming_start = start
             self.size = n
 
+    def extend_forming(self, high: int, low: int, close: int, volume: float, last_ns: int) -> None:
+        """Fold later trading of the forming minute into it."""
+        row = self.forming
+        assert row is not None
+        row[1] = max(row[1], high)
+        row[2] = min(row[2], low)
+        row[3] = close
+        row[4] += volume
+        row[5] = last_ns
+
     def close_forming(self, limit: int) -> None:
         """Move the forming minute into the columns."""
         row = self.forming
@@ -215,20 +225,24 @@ class CandleStore:
         start = ts_ns // _NS // _BASE_S * _BASE_S
         with self._lock:
             series = self._series[symbol]
-            series.reopen(start)
+            if series.forming is None or series.forming_start != start:
+                series.reopen(start)  # a minute that a bulk load or a restore left stored
             row = series.forming
-            if row is not None and series.forming_start == start:
-                row[1] = max(row[1], ticks)
-                row[2] = min(row[2], ticks)
-                row[3] = ticks
-                row[4] += volume
-                row[5] = ts_ns
+            if row is None or series.forming_start != start:
+                last = series.last_start()
+                if last is None or start > last:  # a new minute; an older one is ignored
+                    series.close_forming(self._limit)
+                    series.forming = [ticks, ticks, ticks, ticks, volume, ts_ns]
+                    series.forming_start = start
                 return
-            last = series.last_start()
-            if last is None or start > last:
-                series.close_forming(self._limit)
-                series.forming = [ticks, ticks, ticks, ticks, volume, ts_ns]
-                series.forming_start = start
+            # extend_forming, inlined: this runs on every market step
+            if ticks > row[1]:
+                row[1] = ticks
+            elif ticks < row[2]:
+                row[2] = ticks
+            row[3] = ticks
+            row[4] += volume
+            row[5] = ts_ns
 
     def add_bulk(
         self, symbol: str, ts_ns: np.ndarray, ticks: np.ndarray, volumes: np.ndarray
@@ -237,9 +251,7 @@ class CandleStore:
         if len(ts_ns) == 0:
             return
         minute = ts_ns // _NS // _BASE_S * _BASE_S
-        cut = np.flatnonzero(np.diff(minute)) + 1
-        first = np.concatenate(([0], cut))
-        last = np.concatenate((cut - 1, [len(ts_ns) - 1]))
+        first, last = _runs(minute)
         prices = np.column_stack(
             (
                 ticks[first],
@@ -254,12 +266,8 @@ class CandleStore:
             series = self._series[symbol]
             series.reopen(int(starts[0]))
             if series.forming is not None and series.forming_start == starts[0]:
-                row = series.forming  # the bulk goes on in the newest minute: merge it in
-                row[1] = max(row[1], int(prices[0, 1]))
-                row[2] = min(row[2], int(prices[0, 2]))
-                row[3] = int(prices[0, 3])
-                row[4] += float(volume[0])
-                row[5] = int(last_ns[0])
+                _, high, low, close = (int(x) for x in prices[0])  # the newest minute goes on
+                series.extend_forming(high, low, close, float(volume[0]), int(last_ns[0]))
             newest = series.last_start()
             if newest is not None:  # already recorded: history never rewrites the past
                 new = starts > newest
@@ -295,9 +303,7 @@ class CandleStore:
         if len(starts) == 0:
             return []
         buckets = starts - starts % resolution_s
-        cut = np.flatnonzero(np.diff(buckets)) + 1
-        heads = np.concatenate(([0], cut))
-        tails = np.concatenate((cut - 1, [len(starts) - 1]))
+        heads, tails = _runs(buckets)
         candles = zip(
             buckets[heads].tolist(),
             prices[heads, 0].tolist(),
@@ -314,6 +320,12 @@ class CandleStore:
         """Start of the newest base candle of ``symbol``, or None when there is none."""
         with self._lock:
             return self._series[symbol].last_start()
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of each run of equal values in the non-empty, sorted ``keys``."""
+    cut = np.flatnonzero(np.diff(keys)) + 1
+    return np.concatenate(([0], cut)), np.concatenate((cut - 1, [len(keys) - 1]))
 
 
 def _split(rows: list[list[float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -9,7 +9,11 @@ Run ``python -m tests.bench.exchange [--json FILE] [--quick]``. Metrics:
   (goal: at most 3 for the update and trade frames);
 - book updates per second the simulator publishes to one plain WebSocket client
   (``exchange.sim.bench.measure_updates_per_second``; goal: at least 20,000), and the rate
-  at which a :class:`DeltaPublicStream` receives, parses and delivers the same flood.
+  at which a :class:`DeltaPublicStream` receives, parses and delivers the same flood;
+- the simulator's candle store: ns per recorded market step (``CandleStore.add``, a step a
+  second, so a minute closes every 60) against appending the step's tuple to a list (the
+  least any record of a step costs; the ratio is store / append), and the ms to answer the
+  bot's start-up history request (2,881 15m candles aggregated from 60 days of minutes).
 """
 
 from __future__ import annotations
@@ -146,10 +150,51 @@ def sim_rates(*, quick: bool) -> dict[str, float]:
     return out
 
 
+def candle_rates(*, quick: bool) -> tuple[dict[str, float], dict[str, float]]:
+    """The simulator's candle store: ns per step against a list append; a history query."""
+    import numpy as np
+
+    from exchange.sim import CandleStore
+
+    count = 60_000 if quick else 600_000
+    t0 = 1_700_000_000 // 86_400 * 86_400
+    steps = [((t0 + i) * 1_000_000_000, 100_000 + i % 97, 1.0) for i in range(count)]
+
+    def store_steps() -> None:
+        store = CandleStore(["X"])
+        for ts, ticks, volume in steps:
+            store.add("X", ts, ticks, volume)
+
+    def append_steps() -> None:
+        kept: list[tuple[int, int, float]] = []
+        for step in steps:
+            kept.append(step)
+
+    ours = min(timeit.repeat(store_steps, number=1, repeat=3)) / count
+    bare = min(timeit.repeat(append_steps, number=1, repeat=3)) / count
+    minutes = 60 * 24 * 60
+    store = CandleStore(["X"])
+    ts = (t0 + 60 * np.arange(minutes, dtype=np.int64)) * 1_000_000_000
+    store.add_bulk("X", ts, 100_000 + np.arange(minutes) % 97, np.ones(minutes))
+    end = t0 + minutes * 60
+    query = min(
+        timeit.repeat(lambda: store.query("X", 900, end - 2_881 * 900, end), number=1, repeat=5)
+    )
+    metrics = {
+        "sim_candle_store_add_ns_per_step": ours * 1e9,
+        "sim_list_append_ns_per_step": bare * 1e9,
+        "sim_candle_history_2881x15m_ms": query * 1e3,
+    }
+    return metrics, {"sim_candle_store_add_vs_list_append": ours / bare}
+
+
 def main() -> None:
     """Run the benchmark and print (and optionally write) the report."""
     args = parse_args(__doc__ or "")
     metrics, ratios = parse_rates(quick=args.quick)
+    candle_metrics, candle_ratios = candle_rates(quick=args.quick)
+    metrics.update(candle_metrics)
+    ratios.update(candle_ratios)
     metrics.update(sim_rates(quick=args.quick))
     write_report("exchange", metrics, ratios, args.json)
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from indicators import IndicatorConfig, IndicatorConfigError, IndicatorSet, _kernels
+from indicators._correlation import correlation_state_size
 from indicators._kernels import KernelBuildError, Kernels, jit_kernels, kernels
 from tests.indicators.test_properties import configs, histories
 
@@ -86,7 +87,7 @@ def test_aot_correlation_kernels_equal_jit_bit_for_bit(
     jit = jit_kernels()
     rng = np.random.default_rng(seed)
     closes = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, (n_bars, n_symbols)), axis=0))
-    size = 4 + 2 * n_symbols + n_symbols * n_symbols + window * n_symbols
+    size = correlation_state_size(window, n_symbols)
     states = [np.zeros(size), np.zeros(size)]
     outs = [np.empty((n_symbols, n_symbols)), np.empty((n_symbols, n_symbols))]
     scratch = np.empty(size)
