@@ -18,6 +18,11 @@ of its whole window in every snapshot, and reads its rows back at start
 (:class:`LoadSeries`, answered with :class:`SeriesLoaded`). Rows are staged as they
 arrive and a snapshot when its commit is written, so a snapshot is never on disk before
 the rows its actor sent ahead of it.
+
+Trim: at each snapshot write the journal keeps its newest ``storage.journal_keep`` entries
+and every entry some actor could still replay (:class:`~actors._journal_trim.JournalPins`);
+the older ones go to the archive (``actors._journal_archive``) and then out of LMDB, so the
+file and the memory that maps it stay the size of what is live.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from actors._durable import (
     entry_header,
     wanted,
 )
+from actors._journal_archive import ARCHIVE_DIR, JournalArchive
+from actors._journal_trim import JournalPins
 from messages import HedgeClosed, PositionClosed, encode
 from messages.settings import StorageSettings
 from storage import ClosedTrade, Snapshot, Store
@@ -109,9 +116,19 @@ class StorageWriter(Actor):
     """Owns writes to ``store``; see the module docstring."""
 
     def __init__(
-        self, *, store: Store, settings: StorageSettings, clock_speed: float = 1.0
+        self,
+        *,
+        store: Store,
+        settings: StorageSettings,
+        clock_speed: float = 1.0,
+        pins: JournalPins | None = None,
     ) -> None:
+        """``pins``: pass one that outlives this actor (the tree does), so a restarted writer
+        still knows which actors restored and with which topics."""
         self.store = store
+        self.pins = pins if pins is not None else JournalPins()
+        self.archive: JournalArchive | None = None
+        self.trimmed = 0
         self.settings = settings
         self.clock_speed = clock_speed
         self.batch: list[Commit] = []
@@ -131,6 +148,9 @@ class StorageWriter(Actor):
             self.context.schedule_repeating(every, BackupNow())
         every = int(self.settings.snapshot_interval_s * scale)
         self.context.schedule_repeating(every, SnapshotTick())
+        self.pins.load(self.store.snapshot_seqs())
+        if self.settings.journal_archive:
+            self.archive = JournalArchive(self.store.state_dir / ARCHIVE_DIR)
 
     def on_stop(self) -> None:
         """Write what is pending; the owner of the store closes it."""
@@ -146,6 +166,9 @@ class StorageWriter(Actor):
             "entries": self.entries_written,
             "last_commit_ms": round(self.last_commit_ms, 3),
             "backups": self.backups,
+            "journal_first": self.store.first_seq(),
+            "trimmed": self.trimmed,
+            "trim_pinned_by": self.pins.pinned_by,
         }
 
     # --- inputs -------------------------------------------------------------------------------
@@ -178,6 +201,7 @@ class StorageWriter(Actor):
     def on_restore(self, request: Restore) -> None:
         """Answer with the snapshot and the journal entries after it that concern the actor."""
         self._flush()
+        self.pins.restored(request.actor_id, request.topics)
         snap = self.store.get_snapshot(request.actor_id)
         after = snap.last_seq if snap is not None else 0
         entries = []
@@ -201,8 +225,22 @@ class StorageWriter(Actor):
         self.context.log.info("backup written: %s", path)
 
     def on_snapshot_tick(self, _: SnapshotTick) -> None:
-        """Write staged market snapshots."""
+        """Write staged market snapshots, then trim the journal."""
+        self._flush()
         self.store.flush()
+        self._trim()
+
+    def _trim(self) -> None:
+        """Archive and delete the entries beyond ``journal_keep`` that no actor needs."""
+        first, last = self.store.first_seq(), self.store.last_seq()
+        limit = last - self.settings.journal_keep
+        if first == 0 or limit < first:
+            return
+        through = self.pins.trim_through(self.store.read_journal(first - 1), limit)
+        if through < first:
+            return
+        keep_copy = self.archive.append if self.archive is not None else None
+        self.trimmed += self.store.trim_journal(through, keep_copy)
 
     # --- the commit ---------------------------------------------------------------------------
 
@@ -228,8 +266,11 @@ class StorageWriter(Actor):
         ]
         self.store.put_snapshots(snaps, durable=False)
         for commit in batch:
+            if commit.state is not None:
+                self.pins.wrote(commit.actor_id, commit.applied_seq)
             if commit.forget:
                 self.store.forget_snapshot(commit.actor_id)
+                self.pins.forgot(commit.actor_id)
         entries = [entry for commit in batch for entry in commit.entries]
         trades += [t for t in map(closed_trade, entries) if t is not None]
         if entries or trades:

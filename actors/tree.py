@@ -127,13 +127,16 @@ def build_tree(
     children = [ops]
     if store is not None:
         from actors._durable import STORAGE_ID
+        from actors._journal_trim import JournalPins
         from actors._storage_writer import StorageWriter
+
+        pins = JournalPins()
 
         children.append(
             ChildSpec(
                 actor_id=STORAGE_ID,
                 factory=lambda: StorageWriter(
-                    store=store, settings=settings.storage, clock_speed=clock_speed
+                    store=store, settings=settings.storage, clock_speed=clock_speed, pins=pins
                 ),
                 shutdown_timeout_ns=shutdown_ns,
             )

@@ -7,7 +7,7 @@ export. ``StateLock`` lets one process at a time own the directory (the bot, a r
 the ``snapshot_*`` / ``listing`` readers feed ``bot.py snapshot``. See docs/storage.md.
 """
 
-from storage._backup import list_backups
+from storage._backup import fsync_dir, list_backups
 from storage._errors import (
     ExportFormatError,
     SchemaVersionError,
@@ -55,6 +55,7 @@ __all__ = [
     "StorageFullError",
     "Store",
     "format_listing",
+    "fsync_dir",
     "key_seq",
     "list_backups",
     "listing",

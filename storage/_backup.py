@@ -57,6 +57,7 @@ def list_backups(state_dir: Path) -> list[Path]:
 
 
 def fsync_dir(folder: Path) -> None:
+    """Make a file created (or removed) in ``folder`` durable: fsync the folder itself."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -22,6 +22,8 @@ SEQ_MAX = 2**64 - 1
 _SEQ = struct.Struct(">Q")
 _SNAPSHOT_HEADER = struct.Struct(">BQI")
 _SNAPSHOT_FORMAT = 1
+SNAPSHOT_HEADER_SIZE = _SNAPSHOT_HEADER.size
+"""Bytes before a snapshot's state: format, last_seq, schema."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

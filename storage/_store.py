@@ -27,6 +27,7 @@ from storage._backup import write_backup
 from storage._errors import SchemaVersionError, StorageError, StorageFullError
 from storage._integrity import BACKUP_DIR, DATA_FILE, check_data_file, damage_error
 from storage._keys import (
+    SNAPSHOT_HEADER_SIZE,
     ClosedTrade,
     Snapshot,
     key_seq,
@@ -265,6 +266,36 @@ class Store:
                 return
             next_key = seq_key(batch[-1][0] + 1)
 
+    def trim_journal(
+        self, through: int, keep_copy: Callable[[list[tuple[int, bytes]]], None] | None = None
+    ) -> int:
+        """Delete the journal's entries up to ``through`` (never the last one); return how many.
+
+        ``keep_copy`` gets the entries first, in order, and must have made them durable
+        elsewhere (the writer's archive) when it returns: an error there deletes nothing.
+        The delete is one durable commit, with whatever is staged. Sequence numbers go on
+        from the last entry, which is always kept.
+        """
+        through = min(through, self.last_seq() - 1)
+        first = self.first_seq()
+        if first == 0 or through < first:
+            return 0
+        doomed = list(itertools.takewhile(lambda e: e[0] <= through, self.read_journal(first - 1)))
+        if keep_copy is not None:
+            keep_copy(doomed)
+
+        def work(txn: lmdb.Transaction) -> int:
+            cursor = txn.cursor(db=self._dbs.journal)
+            removed = 0
+            positioned = cursor.first()
+            while positioned and key_seq(bytes(cursor.key())) <= through:
+                positioned = cursor.delete()
+                removed += 1
+            self._write_staged(txn)
+            return removed
+
+        return self._write(work)
+
     # --- snapshots -------------------------------------------------------------------------
 
     def put_snapshot(
@@ -314,6 +345,13 @@ class Store:
         with self._env.begin(db=self._dbs.snapshots) as txn:
             value = txn.get(actor_id.encode())
             return None if value is None else self._unpack(actor_id, value)
+
+    def snapshot_seqs(self) -> dict[str, int]:
+        """Every stored snapshot's ``last_seq`` by actor id (after a flush; headers only)."""
+        self.flush()
+        with self._env.begin(db=self._dbs.snapshots) as txn:
+            items = [(bytes(k).decode(), bytes(v[:SNAPSHOT_HEADER_SIZE])) for k, v in txn.cursor()]
+        return {actor_id: self._unpack(actor_id, head).last_seq for actor_id, head in items}
 
     def iter_snapshots(self) -> Iterator[Snapshot]:
         """Yield every stored snapshot (after a flush of staged ones), by actor id."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from actors._durable import decode_entry
+from actors._journal_archive import read_history
 from exchange.sim import SimExchange, sim_clock, simulator_for
 from messages import OrderFilled, PlaceOrder
 from messages.settings import Settings, load_settings
@@ -59,7 +60,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _journal(state: Path) -> list[object]:
     with Store.open(state, Settings().storage) as store:
-        return [decode_entry(data).event for _, data in store.read_journal()]
+        return [decode_entry(data).event for _, data in read_history(store)]
 
 
 def _venue_orders(sim: SimExchange) -> list[str]:

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from actors._durable import decode_entry
+from actors._journal_archive import read_history
 from actors.backtest import SymbolCandles, candles_from_files, candles_from_generator, run_backtest
 from actors.market import kept_candles
 from exchange.sim import default_products
@@ -155,7 +156,7 @@ def test_bot_run_on_replayed_candles_trades_as_the_backtest(tmp_path: Path) -> N
     backtest = run_backtest(settings, shifted, products, trade_from_ns=anchor)
 
     with Store.open(state, settings.storage) as store:
-        journal = [decode_entry(data).event for _, data in store.read_journal()]
+        journal = [decode_entry(data).event for _, data in read_history(store)]
     live_fills, test_fills = _fills(journal, anchor), _fills(backtest.events, anchor)
     live_closed, test_closed = _closed(journal, anchor), _closed(backtest.events, anchor)
     kinds = [dict(fields)["type"] for _, fields, _ in test_closed]

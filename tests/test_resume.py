@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from actors._durable import decode_entry
+from actors._journal_archive import read_history
 from exchange.sim._persist import SavedExchange, load_exchange
 from messages import OrderFilled, PlaceOrder, ReconcileDiscrepancy, Side
 from messages.settings import Settings
@@ -41,7 +42,7 @@ def _bot(state: Path, log: Path, duration: float) -> subprocess.Popen[bytes]:
 
 def _journal(state: Path) -> list[tuple[int, object]]:
     with Store.open(state, Settings().storage) as store:
-        return [(seq, decode_entry(data).event) for seq, data in store.read_journal()]
+        return [(seq, decode_entry(data).event) for seq, data in read_history(store)]
 
 
 def _net_fills(journal: list[tuple[int, object]]) -> dict[str, int]:

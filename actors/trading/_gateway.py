@@ -528,9 +528,7 @@ class EngineGateway(DurableActor):
         """Publish the symbol's top of book if it changed (prices or sizes)."""
         if not self.publish_tops:
             return
-        self._publish_levels(
-            symbol, self.engine.books[symbol].market_top(), self.context.now_ns()
-        )
+        self._publish_levels(symbol, self.engine.books[symbol].market_top(), self.context.now_ns())
 
     def _publish_levels(self, symbol: str, levels: _Levels, now: int) -> None:
         """Publish ``levels`` as the symbol's top of book, unless they are the last ones."""

@@ -243,6 +243,11 @@ class StorageSettings:
         doc="How often staged market snapshots (feeds, indicators) are written")
     commit_batch_ms: int = _key(0, "ms", ge=0, le=10000,
         doc="Extra wait for more writes to share one commit; 0 commits at once whatever is queued")
+    journal_keep: int = _key(1000, "entries", ge=1, le=1_000_000_000,
+        doc="Newest journal entries always kept in LMDB; older ones no actor needs are trimmed "
+        "(at each snapshot write) into state_dir/journal")
+    journal_archive: bool = _key(True, "flag",
+        doc="Keep trimmed journal entries as JSON lines in state_dir/journal; false drops them")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

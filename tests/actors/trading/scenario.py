@@ -28,6 +28,7 @@ from actors import (
 )
 from actors._actor import Journaled
 from actors._durable import STORAGE_ID
+from actors._journal_trim import JournalPins
 from actors._storage_writer import StorageWriter
 from actors.market._indicators import INDICATOR_FIELDS
 from actors.trading import (
@@ -226,9 +227,10 @@ class World:
         tree = trading_tree(base, products=self.products, gateway_spec=gateway)
         children: tuple[ChildSpec, ...] = (recorder, tree)
         if store is not None:
+            pins = JournalPins()  # outlives the writer, as in the bot's tree
             writer = ChildSpec(
                 actor_id=STORAGE_ID,
-                factory=lambda: writer_class(store=store, settings=base.storage),
+                factory=lambda: writer_class(store=store, settings=base.storage, pins=pins),
             )
             children = (recorder, writer, tree)
         root = supervisor("root", SupervisorSpec(children=children), restart=Restart.PERMANENT)

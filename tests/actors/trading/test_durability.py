@@ -3,7 +3,9 @@
 One scripted run (entry, maker fill, hedge in three timed chunks, hedge profit take, second
 hedge, stop) on the deterministic runtime, undisturbed and then with actors killed at random
 points (fixed seeds). The final positions, orders on the engine, realised PnL, wallet and
-journal must be the same, with no order placed twice and the journal gap-free.
+journal must be the same, with no order placed twice and the journal gap-free. The same
+holds when the writer trims the journal every second down to one entry: a restarted actor
+never misses an entry it needs, and the archive plus LMDB hold every entry once.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 import pytest
 
 from actors._durable import Commit, decode_entry
+from actors._journal_archive import read_history
 from actors._storage_writer import StorageWriter
 from actors.trading import GATEWAY_ID, USER_ID, position_actor_id
+from actors.trading._dynamic import PositionActor
 from messages import (
     HedgeClosed,
     HedgeOpened,
@@ -48,9 +52,17 @@ from tests.actors.trading.scenario import (
 _HEDGE = {"trigger_stop_fraction": 0.3, "rehedge_step_fraction": 0.2, "max_hedges_per_position": 2}
 
 
-def _world(tmp_path: Path) -> tuple[World, Store]:
+_TRIM_HARD = {"journal_keep": 1, "snapshot_interval_s": 1}
+_SLOW_RESTART = {"backoff_initial_ms": 3000}
+"""A restart waits over three trims: what the crashed actor had not applied must stay."""
+
+
+def _world(tmp_path: Path, *, trim: bool = False) -> tuple[World, Store]:
     settings = Settings()
     settings = replace(settings, hedge=replace(settings.hedge, **_HEDGE))
+    if trim:
+        settings = replace(settings, storage=replace(settings.storage, **_TRIM_HARD))
+        settings = replace(settings, supervision=replace(settings.supervision, **_SLOW_RESTART))
     store = Store.open(tmp_path, settings.storage)
     w = World(settings, store=store)
     for sym, bid, ask in (
@@ -114,8 +126,8 @@ def _hedge_closed(w: World, hedge_id: str) -> bool:
     return any(h.hedge_id == hedge_id for h in w.of(HedgeClosed))
 
 
-def _run(tmp_path: Path, kill_seed: int | None) -> dict[str, Any]:
-    w, store = _world(tmp_path)
+def _run(tmp_path: Path, kill_seed: int | None, *, trim: bool = False) -> dict[str, Any]:
+    w, store = _world(tmp_path, trim=trim)
     rng = random.Random(kill_seed)
     kills = 0
     try:
@@ -127,7 +139,7 @@ def _run(tmp_path: Path, kill_seed: int | None) -> dict[str, Any]:
                 w.send(victim, KillActor(command_id=f"k{kills}", ts_init=now, actor_id=victim))
                 kills += 1
             w.advance(5)  # room for a restart's backoff, the same in every run
-        return _final(w, store) | {"kills": kills}
+        return _final(w, store) | {"kills": kills, "journal_first": store.first_seq()}
     finally:
         w.close()
         store.close()
@@ -135,7 +147,7 @@ def _run(tmp_path: Path, kill_seed: int | None) -> dict[str, Any]:
 
 def _final(w: World, store: Store) -> dict[str, Any]:
     account = w.engine.accounts[USER_ID]
-    journal = list(store.read_journal())
+    journal = list(read_history(store))
     seqs = [seq for seq, _ in journal]
     placed = [decode_entry(data).event for _, data in journal]
     coids = [e.client_order_id for e in placed if isinstance(e, PlaceOrder)]
@@ -183,6 +195,44 @@ def test_random_actor_kills_change_nothing(tmp_path: Path, seed: int) -> None:
     disturbed = _run(tmp_path / "disturbed", seed)
     assert disturbed.pop("kills") >= 3
     reference.pop("kills")
+    assert disturbed == reference
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_random_kills_with_the_journal_trimmed_to_one_entry_change_nothing(
+    tmp_path: Path, seed: int
+) -> None:
+    reference = _run(tmp_path / "reference", None)
+    disturbed = _run(tmp_path / "disturbed", seed, trim=True)
+    assert disturbed.pop("kills") >= 3
+    reference.pop("kills")
+    assert reference.pop("journal_first") == 1
+    assert disturbed.pop("journal_first") > len(disturbed["orders_placed"]), "barely trimmed"
+    assert disturbed == reference
+
+
+def test_an_actor_that_crashes_on_an_entry_replays_it_after_trims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The position crashes while handling its entry fill, so its snapshot is older than
+    the fill; the journal is trimmed to one entry every second while its restart waits.
+    The fill must still be there for it to replay: the run ends as the undisturbed one."""
+    reference = _run(tmp_path / "reference", None)
+    handle = PositionActor.on_order_filled
+    crashed: list[str] = []
+
+    def crash_once(self: PositionActor, fill: OrderFilled) -> None:
+        if not crashed:
+            crashed.append(fill.fill_id)
+            raise RuntimeError("injected: position crashes on its entry fill")
+        handle(self, fill)
+
+    monkeypatch.setattr(PositionActor, "on_order_filled", crash_once)
+    monkeypatch.setattr(PositionActor, "_handlers", {})  # dispatch caches handlers per class
+    disturbed = _run(tmp_path / "disturbed", None, trim=True)
+    assert crashed, "the injected crash never ran"
+    assert disturbed.pop("journal_first") > len(disturbed["orders_placed"]), "barely trimmed"
+    reference.pop("journal_first")
     assert disturbed == reference
 
 
