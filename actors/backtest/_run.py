@@ -299,7 +299,9 @@ def _start_tree(
     balance = settings.sim.starting_balance
     gateway = ChildSpec(
         actor_id=GATEWAY_ID,
-        factory=lambda: EngineGateway(products=sims, balance=balance, engine=engine),
+        factory=lambda: EngineGateway(
+            products=sims, balance=balance, engine=engine, mark_each_move=False
+        ),
     )
     tree = trading_tree(
         settings, products={p.symbol: product_of(p) for p in sims}, gateway_spec=gateway

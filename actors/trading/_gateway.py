@@ -192,10 +192,14 @@ class EngineGateway(DurableActor):
         balance: Decimal,
         publish_tops: bool = True,
         engine: MatchingEngine | None = None,
+        mark_each_move: bool = True,
     ) -> None:
+        """``mark_each_move`` False publishes the mark only right before funding, the one
+        time positions and hedges read it (the backtest: a third of its messages)."""
         self.products = tuple(products)
         self.balance = balance
         self.publish_tops = publish_tops
+        self.mark_each_move = mark_each_move
         if engine is None:
             engine = MatchingEngine(self.products, book_deltas=False)  # deltas are ignored
             engine.add_account(USER_ID, balance)
@@ -415,7 +419,8 @@ class EngineGateway(DurableActor):
             if kind is PublicTrade:  # the most frequent, and nobody's business
                 continue
             if kind is MarkChanged:  # one per market move
-                self._publish_mark(event.symbol, event.mark_ticks, event.ts_ns)  # type: ignore[attr-defined]
+                if self.mark_each_move:
+                    self._publish_mark(event.symbol, event.mark_ticks, event.ts_ns)  # type: ignore[attr-defined]
             elif isinstance(event, OrderChanged):
                 self._order_changed(event)
             elif isinstance(event, Filled):

@@ -10,7 +10,7 @@ import pytest
 from actors.backtest import BacktestRun, candles_from_generator, run_backtest
 from actors.backtest._report import metrics, svg_chart, to_json, trade_hash
 from exchange.sim import default_products
-from messages import PositionClosed, UnixNanos
+from messages import HedgeClosed, PositionClosed, UnixNanos
 from messages.settings import Settings
 
 START_NS = 1_700_006_400 * 10**9
@@ -37,6 +37,12 @@ def test_identical_inputs_give_identical_trades_and_the_wallet_equals_the_ledger
     assert to_json(first, metrics(first)) == to_json(second, metrics(second))
     assert trade_hash(_run(seed=7)) != trade_hash(first)
     assert first.candles == 600 and len(first.equity) == 600
+    # The ledgers book funding at the mark the gateway publishes right before it (the only
+    # mark the backtest publishes): their sum is the engine's wallet change to the cent.
+    trades = [e for e in first.events if isinstance(e, (PositionClosed, HedgeClosed))]
+    booked = sum((t.realised_pnl - t.fees + t.funding for t in trades), Decimal(0))
+    assert any(t.funding for t in trades)
+    assert booked == first.end_balance - first.start_balance
 
 
 def _synthetic(equity: list[float]) -> BacktestRun:
