@@ -195,8 +195,9 @@ def command_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_snapshot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``snapshot list|show ID|export FILE|restore FILE``; flags go after the action."""
-    snapshot = sub.add_parser("snapshot", help="list, show, export or restore the stored state")
+    """Add ``snapshot list|show ID|export FILE|restore FILE|forget ID``; flags go after the
+    action."""
+    snapshot = sub.add_parser("snapshot", help="list, show, export, restore or forget state")
     actions = snapshot.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list", parents=[common], help="one line per actor snapshot, journal range, backups"
@@ -212,6 +213,13 @@ def add_snapshot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "restore", parents=[common], help="replace the state from an export or backup (bot stopped)"
     )
     restore.add_argument("file", type=Path, metavar="FILE", help="an export .jsonl or backup .mdb")
+    forget = actions.add_parser(
+        "forget",
+        parents=[common],
+        help="remove the snapshot of an actor gone for good, such as a removed symbol's "
+        "(bot stopped)",
+    )
+    forget.add_argument("actor_id", metavar="ID", help="stable actor id, as `snapshot list` shows")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -667,7 +675,8 @@ def command_sim(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def command_snapshot(args: argparse.Namespace, settings: Settings) -> int:
-    """List, show, export (readers: safe beside a running bot) or restore (takes the lock)."""
+    """List, show, export (readers: safe beside a running bot), restore or forget (these two
+    take the lock: the bot must be stopped)."""
     level = settings.logging.level if args.log_level else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     state_dir = Path(settings.storage.state_dir)
@@ -683,6 +692,16 @@ def command_snapshot(args: argparse.Namespace, settings: Settings) -> int:
             aside = f"moved aside to {kept} (delete it when satisfied)" if kept else "none"
             print(f"old data: {aside}")
             print(storage.summary_text(data))
+            return EXIT_OK
+        if args.action == "forget":
+            with (
+                storage.StateLock(state_dir),
+                storage.open_existing(state_dir, settings.storage) as store,
+            ):
+                storage.snapshot_json(store, args.actor_id)  # unknown: named, with the closest
+                store.forget_snapshot(args.actor_id)
+                store.flush()
+            print(f"forgot the snapshot of {args.actor_id} in {state_dir / 'data.mdb'}")
             return EXIT_OK
         with storage.open_existing(state_dir, settings.storage) as store:
             if args.action == "list":

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from actors._durable import decode_entry
+from actors._journal_archive import read_history
 from messages import HealthReport, OrderFilled, PlaceOrder, decode
 from messages.settings import Settings
 from storage import Store
@@ -25,7 +26,7 @@ def main() -> int:
     if failed:
         problems.append(f"health.json: FAILED actors {failed}")
     with Store.open(state, Settings().storage) as store:
-        events = [decode_entry(data).event for _, data in store.read_journal()]
+        events = [decode_entry(data).event for _, data in read_history(store)]
     placed = sum(isinstance(e, PlaceOrder) for e in events)
     filled = sum(isinstance(e, OrderFilled) for e in events)
     if not placed or not filled:

@@ -15,11 +15,15 @@ decision, order and fill) stays complete, in files that cost no memory: one per 
 Lines are fsync'd before LMDB deletes their entries. A crash between the two archives the
 same entries again on the next trim, so :meth:`JournalArchive.append` skips what the
 archive already holds (it reads its own last line at start), and a line torn by a crash is
-cut off before the next append.
+cut off before the next append. An archive that does not continue the LMDB journal (the
+environment was restored from a backup or an export, or set aside for a new simulator)
+is moved aside whole into ``replaced-<UTC>/`` at start (:meth:`JournalArchive.align`), so
+two timelines never mix under the same numbers.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -34,6 +38,8 @@ __all__ = ["ARCHIVE_DIR", "JournalArchive", "archive_line", "read_archive", "rea
 ARCHIVE_DIR = "journal"
 """Folder of the archive, under the state directory."""
 
+log = logging.getLogger(__name__)
+
 _GLOB = "journal-*.jsonl"
 _TAIL_BYTES = 1 << 16
 
@@ -41,8 +47,7 @@ _TAIL_BYTES = 1 << 16
 def archive_line(seq: int, data: bytes) -> bytes:
     """One archive line for the journal entry ``data`` (header line, then event bytes)."""
     cut = data.index(b"\n")
-    header = data[:cut].strip()
-    fields = header[1:-1]
+    fields = data[:cut].strip()[1:-1]
     return b'{"seq":%d,%s,"event":%s}\n' % (seq, fields, data[cut + 1 :])
 
 
@@ -53,13 +58,49 @@ def entry_bytes(line: bytes) -> tuple[int, bytes]:
     return int(row["seq"]), header + b"\n" + orjson.dumps(row["event"])
 
 
+def same_entry(one: bytes, other: bytes) -> bool:
+    """Whether two entries' bytes hold the same header and event (archived bytes are
+    re-serialised, so they are compared as JSON, not byte for byte)."""
+    a, b = one.index(b"\n"), other.index(b"\n")
+    same: bool = orjson.loads(one[:a]) == orjson.loads(other[:b])
+    return same and bool(orjson.loads(one[a + 1 :]) == orjson.loads(other[b + 1 :]))
+
+
 class JournalArchive:
     """Appends trimmed entries to the day's file (plain class; the writer's thread only)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.last_seq = _last_archived(folder)
+        self.last_seq, self._last_entry, self._day = _last_archived(folder)
         self.lines = 0
+
+    def align(self, store: Store) -> None:
+        """Move the archive aside when it does not continue ``store``'s journal: it ends
+        after the journal's last entry, or its last entry differs from the journal's."""
+        if self.last_seq == 0:
+            return
+        last = store.last_seq()
+        ours = next(iter(store.read_journal(self.last_seq - 1)), None)
+        continues = self.last_seq <= last and (
+            ours is None  # trimmed past it already: nothing to compare
+            or ours[0] != self.last_seq
+            or same_entry(ours[1], self._last_entry)
+        )
+        if continues:
+            return
+        aside = self.folder / time.strftime("replaced-%Y%m%dT%H%M%SZ", time.gmtime())
+        aside.mkdir(parents=True, exist_ok=True)
+        for path in sorted(self.folder.glob(_GLOB)):
+            path.rename(aside / path.name)
+        fsync_dir(self.folder)
+        log.warning(
+            "journal archive: it ends at seq %d but the journal in LMDB (to seq %d) is another "
+            "one (restored or new); the old archive was moved to %s",
+            self.last_seq,
+            last,
+            aside,
+        )
+        self.last_seq, self._last_entry, self._day = 0, b"", ""
 
     def append(self, entries: list[tuple[int, bytes]]) -> None:
         """Write the entries not archived yet to today's file and fsync it."""
@@ -67,8 +108,9 @@ class JournalArchive:
         if not fresh:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        path = self.folder / f"journal-{day}.jsonl"
+        # never a file named before the newest one (a clock stepped back): files stay in order
+        self._day = max(self._day, time.strftime("%Y-%m-%d", time.gmtime()))
+        path = self.folder / f"journal-{self._day}.jsonl"
         created = not path.exists()
         with path.open("ab") as out:
             out.write(b"".join(archive_line(seq, data) for seq, data in fresh))
@@ -76,7 +118,7 @@ class JournalArchive:
             os.fsync(out.fileno())
         if created:
             fsync_dir(self.folder)
-        self.last_seq = fresh[-1][0]
+        self.last_seq, self._last_entry = fresh[-1]
         self.lines += len(fresh)
 
 
@@ -101,25 +143,31 @@ def read_history(store: Store, after_seq: int = 0) -> Iterator[tuple[int, bytes]
     yield from store.read_journal(last)
 
 
-def _last_archived(folder: Path) -> int:
-    """The last seq the archive holds; a torn last line is cut off first."""
-    files = sorted(folder.glob(_GLOB))
-    for path in reversed(files):
-        size = path.stat().st_size
-        with path.open("r+b") as file:
-            file.seek(max(0, size - _TAIL_BYTES))
-            tail = file.read()
+def _last_archived(folder: Path) -> tuple[int, bytes, str]:
+    """The archive's last seq, that entry's bytes and its file's day; a torn last line is
+    cut off first. (0, b"", "") for an empty archive."""
+    for path in sorted(folder.glob(_GLOB), reverse=True):
+        line = _last_line(path)
+        if line:
+            seq, data = entry_bytes(line)
+            return seq, data, path.name[len("journal-") : -len(".jsonl")]
+    return 0, b"", ""
+
+
+def _last_line(path: Path) -> bytes:
+    """The file's last complete line (b"" if none), after cutting off a torn one."""
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        read = min(size, _TAIL_BYTES)
+        while True:
+            file.seek(size - read)
+            tail = file.read(read)
             end = tail.rfind(b"\n")
-            if end + 1 < len(tail):  # a torn line after the last newline
-                file.truncate(size - len(tail) + end + 1)
-                os.fsync(file.fileno())
-            if end < 0:
-                continue
-            start = tail.rfind(b"\n", 0, end) + 1
-            if start == 0 and size > len(tail):  # one line longer than the tail read
-                file.seek(0)
-                whole = file.read(size - len(tail) + end + 1)
-                start = whole.rfind(b"\n", 0, len(whole) - 1) + 1
-                return entry_bytes(whole[start:])[0]
-            return entry_bytes(tail[start : end + 1])[0]
-    return 0
+            start = tail.rfind(b"\n", 0, end) + 1 if end >= 0 else 0
+            if read == size or start > 0:
+                break
+            read = min(size, read * 4)  # a line longer than the tail read so far
+        if end + 1 < len(tail):  # a torn line after the last newline
+            file.truncate(size - len(tail) + end + 1)
+            os.fsync(file.fileno())
+        return tail[start : end + 1] if end >= 0 else b""

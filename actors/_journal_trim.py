@@ -13,9 +13,15 @@ once no actor could replay it:
 
 Actors subscribe before they restore (the restore itself relies on it), so the topics the
 writer learns from :class:`~actors._durable.Restore` are all the journaled ones an actor
-listens to. A dynamic actor born without a snapshot needs nothing journaled before its
-birth: a position asks for its entry only once it listens, a hedge that starts after its
+listens to. A dynamic actor has its snapshot on disk before anything it needs is journaled,
+so after a kill -9 the second rule holds its entries until it restores again: a position
+commits before it tells execution to place its entry (the writer's one mailbox keeps that
+order), and a hedge's first commit carries its first orders. One that starts after its
 parent closed learns it from the parent.
+
+A snapshot whose actor never restores again (a symbol removed from ``bot.symbols``) holds
+the journal for good; the writer says so in a WARNING, and ``python bot.py snapshot forget
+ID`` removes it.
 
 This is plain logic with no thread; the storage writer owns one (kept across its own
 restarts) and feeds it what it writes.

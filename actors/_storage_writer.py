@@ -60,6 +60,10 @@ __all__ = [
 
 _NS = 1_000_000_000
 _MS = 1_000_000
+TRIM_CHUNK = 20_000
+"""Most journal entries one trim moves to the archive."""
+HELD_WARNING_TRIMS = 10
+"""Snapshot writes in a row an actor that never restored may hold the trim before a WARNING."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,7 @@ class StorageWriter(Actor):
         self.pins = pins if pins is not None else JournalPins()
         self.archive: JournalArchive | None = None
         self.trimmed = 0
+        self._held: tuple[str, int] = ("", 0)
         self.settings = settings
         self.clock_speed = clock_speed
         self.batch: list[Commit] = []
@@ -151,6 +156,7 @@ class StorageWriter(Actor):
         self.pins.load(self.store.snapshot_seqs())
         if self.settings.journal_archive:
             self.archive = JournalArchive(self.store.state_dir / ARCHIVE_DIR)
+            self.archive.align(self.store)
 
     def on_stop(self) -> None:
         """Write what is pending; the owner of the store closes it."""
@@ -231,16 +237,37 @@ class StorageWriter(Actor):
         self._trim()
 
     def _trim(self) -> None:
-        """Archive and delete the entries beyond ``journal_keep`` that no actor needs."""
+        """Archive and delete the entries beyond ``journal_keep`` that no actor needs (at
+        most ``TRIM_CHUNK`` a time: a journal grown long before an upgrade shrinks over a
+        few ticks, never in one long transaction or one large list)."""
         first, last = self.store.first_seq(), self.store.last_seq()
-        limit = last - self.settings.journal_keep
+        limit = min(last - self.settings.journal_keep, first + TRIM_CHUNK - 1)
         if first == 0 or limit < first:
             return
         through = self.pins.trim_through(self.store.read_journal(first - 1), limit)
+        self._warn_if_held()
         if through < first:
             return
         keep_copy = self.archive.append if self.archive is not None else None
         self.trimmed += self.store.trim_journal(through, keep_copy)
+
+    def _warn_if_held(self) -> None:
+        """Say once when a snapshot whose actor never restored holds the journal: the actor
+        may be gone for good (a symbol removed from ``bot.symbols``)."""
+        holder = self.pins.pinned_by
+        if not holder or holder in self.pins.topics:
+            self._held = ("", 0)
+            return
+        streak = self._held[1] + 1 if self._held[0] == holder else 1
+        self._held = (holder, streak)
+        if streak == HELD_WARNING_TRIMS:
+            self.context.log.warning(
+                "journal trim held for %d snapshot writes by the snapshot of %s, which has not "
+                "restored since the bot started; if it is gone for good (a symbol removed from "
+                "bot.symbols), the journal grows until its snapshot is removed (docs/storage.md)",
+                streak,
+                holder,
+            )
 
     # --- the commit ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from storage._keys import (
     seq_key,
     series_key,
     series_prefix,
+    snapshot_last_seq,
     trade_key,
     unpack_snapshot,
 )
@@ -351,7 +352,13 @@ class Store:
         self.flush()
         with self._env.begin(db=self._dbs.snapshots) as txn:
             items = [(bytes(k).decode(), bytes(v[:SNAPSHOT_HEADER_SIZE])) for k, v in txn.cursor()]
-        return {actor_id: self._unpack(actor_id, head).last_seq for actor_id, head in items}
+        seqs = {}
+        for actor_id, head in items:
+            try:
+                seqs[actor_id] = snapshot_last_seq(actor_id, head)
+            except ValueError as exc:
+                raise damage_error(self.data_file, str(exc)) from exc
+        return seqs
 
     def iter_snapshots(self) -> Iterator[Snapshot]:
         """Yield every stored snapshot (after a flush of staged ones), by actor id."""

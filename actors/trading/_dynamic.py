@@ -121,7 +121,9 @@ class PositionActor(DurableActor):
         only when a hedge is due: they are read then (:meth:`_check_hedge`)."""
         for kind in (OrderFilled, HedgeDecision, HedgeClosed):  # keyed by the position
             self.context.subscribe(kind, key=self.position_id)
-        for kind in (TopOfBook, MarkPrice, FundingRate, EntryAbandoned):  # keyed by the symbol
+        # keyed by the symbol; the price only matters to the hedge trigger
+        hedging = (TopOfBook,) if self.hedge_settings.enabled else ()
+        for kind in (*hedging, MarkPrice, FundingRate, EntryAbandoned):
             self.context.subscribe(kind, key=self.symbol)
         self.context.subscribe(SymbolsInUse)
         self.restore()
@@ -134,6 +136,11 @@ class PositionActor(DurableActor):
         if self.closed:
             self._maybe_finish()
         else:
+            # The snapshot reaches the writer before execution can place the entry (one
+            # mailbox, in order): after a kill -9 it holds the journal entries this position
+            # will replay, its fills among them (see actors/_journal_trim.py).
+            self.changed()
+            self.flush_commit()
             self.context.send(EXECUTION_ID, PositionReady(self.position_id))
 
     def describe(self) -> dict[str, object]:

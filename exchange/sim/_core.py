@@ -371,22 +371,27 @@ class EngineCore:
             book.set_market_side(SELL, asks)
 
     def _check_stops(self, symbol: str) -> None:
-        if not self.pending[symbol]:
-            return
-        for order in sorted(self.pending[symbol].values(), key=lambda o: o.id):
-            if order.id not in self.pending[symbol]:
+        pending = self.pending[symbol]
+        if not any(self._reached(order) for order in pending.values()):
+            return  # most moves: no sort, nothing fires
+        for order in sorted(pending.values(), key=lambda o: o.id):
+            if order.id not in pending:
                 continue  # cancelled by an earlier trigger in this loop (OCO)
-            method = order.stop_trigger_method
-            price = (
-                self.last.get(symbol)
-                if method == "last_traded_price"
-                else self.mark.get(symbol, self.last.get(symbol))
-            )
-            if price is None or order.stop_ticks is None:
-                continue
-            rising = (order.side == BUY) == (order.stop_order_type == "stop_loss_order")
-            if (price >= order.stop_ticks) if rising else (price <= order.stop_ticks):
+            if self._reached(order):  # prices as earlier triggers in this loop left them
                 self._trigger(order)
+
+    def _reached(self, order: Order) -> bool:
+        """Whether the stop's trigger price is reached at its symbol's price now."""
+        symbol = order.symbol
+        price = (
+            self.last.get(symbol)
+            if order.stop_trigger_method == "last_traded_price"
+            else self.mark.get(symbol, self.last.get(symbol))
+        )
+        if price is None or order.stop_ticks is None:
+            return False
+        rising = (order.side == BUY) == (order.stop_order_type == "stop_loss_order")
+        return (price >= order.stop_ticks) if rising else (price <= order.stop_ticks)
 
     def _trigger(self, order: Order) -> None:
         """A stop fired: it becomes a market (or limit) order and executes now."""

@@ -9,16 +9,25 @@ journal; the archive plus LMDB keep every entry exactly once, across a restart.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors import ChildSpec, DeterministicRuntime, SupervisorSpec, supervisor
+from actors import _storage_writer as writer_module
 from actors._durable import STORAGE_ID, DurableActor, JournalEntry, encode_entry, wanted
-from actors._journal_archive import ARCHIVE_DIR, JournalArchive, read_archive, read_history
+from actors._journal_archive import (
+    ARCHIVE_DIR,
+    JournalArchive,
+    archive_line,
+    read_archive,
+    read_history,
+)
 from actors._journal_trim import JournalPins
 from actors._specs import Backoff, Restart
 from actors._storage_writer import StorageWriter
@@ -290,3 +299,125 @@ def test_the_journal_and_its_archive_hold_every_entry_once_across_restarts(
         assert history == list(range(1, store.last_seq() + 1))
         assert store.last_seq() - store.first_seq() + 1 <= 3 + 2
     assert len(list((tmp_path / ARCHIVE_DIR).glob("journal-*.jsonl"))) == 1
+
+
+def _archived_run(folder: Path, seqs: range, tag: str = "k") -> list[tuple[int, bytes]]:
+    rows = [(seq, _entry(tag, None, seq)) for seq in seqs]
+    JournalArchive(folder).append(rows)
+    return rows
+
+
+def test_an_archive_that_does_not_continue_the_journal_is_moved_aside(tmp_path: Path) -> None:
+    """A restore from an older backup: LMDB's journal ends before the archive does, so the
+    archive belongs to another timeline; it is kept aside and the new one starts empty."""
+    folder = tmp_path / ARCHIVE_DIR
+    _archived_run(folder, range(1, 19))
+    with Store.open(tmp_path) as store:
+        store.append([_entry("k", None, seq) for seq in range(1, 11)])
+        archive = JournalArchive(folder)
+        archive.align(store)
+        assert archive.last_seq == 0
+        (aside,) = folder.glob("replaced-*")
+        assert [seq for seq, _ in read_archive(aside)] == list(range(1, 19))
+        archive.append(list(store.read_journal())[:5])
+        assert [seq for seq, _ in read_history(store)] == list(range(1, 11))
+
+
+def test_an_archive_whose_last_entry_differs_from_the_journal_is_moved_aside(
+    tmp_path: Path,
+) -> None:
+    """The same numbers, other entries (a new journal after the old one was set aside)."""
+    folder = tmp_path / ARCHIVE_DIR
+    _archived_run(folder, range(1, 4), tag="old")
+    with Store.open(tmp_path) as store:
+        store.append([_entry("new", None, seq) for seq in range(1, 9)])
+        archive = JournalArchive(folder)
+        archive.align(store)
+        assert archive.last_seq == 0 and list(folder.glob("replaced-*"))
+
+
+def test_an_archive_ahead_of_a_trim_that_did_not_finish_continues(tmp_path: Path) -> None:
+    """Killed between the archive's fsync and LMDB's delete: the same entries are in both;
+    the archive goes on and the next trim does not write them twice."""
+    folder = tmp_path / ARCHIVE_DIR
+    with Store.open(tmp_path) as store:
+        store.append([_entry("k", None, seq) for seq in range(1, 11)])
+        JournalArchive(folder).append(list(store.read_journal())[:6])
+        archive = JournalArchive(folder)
+        archive.align(store)
+        assert archive.last_seq == 6 and not list(folder.glob("replaced-*"))
+        store.trim_journal(8, archive.append)
+        assert [seq for seq, _ in read_archive(folder)] == list(range(1, 9))
+        assert [seq for seq, _ in read_history(store)] == list(range(1, 11))
+
+
+def test_lines_longer_than_the_tail_read_and_a_later_named_file_are_handled(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / ARCHIVE_DIR
+    folder.mkdir()
+    long_event = PositionFinished(
+        ts_event=UnixNanos(1), ts_init=UnixNanos(1), position_id="p" * 200_000, symbol="X"
+    )
+    big = encode_entry(JournalEntry(event=long_event, key="k"))
+    future = folder / "journal-2999-01-01.jsonl"  # as if the clock had stepped back since
+    future.write_bytes(archive_line(1, big) + archive_line(2, big) + b'{"seq":3,"t":')
+    archive = JournalArchive(folder)
+    assert archive.last_seq == 2
+    archive.append([(3, _entry("k", None, 3))])
+    assert sorted(p.name for p in folder.glob("*.jsonl")) == [future.name]
+    assert [seq for seq, _ in read_archive(folder)] == [1, 2, 3]
+
+
+def test_a_snapshot_that_never_restores_holds_the_trim_and_is_named_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A removed symbol's strategy: its snapshot holds the journal after its seq; the writer
+    warns once; `snapshot forget` (here: the store's) lets the trim go on."""
+    storage = replace(StorageSettings(), journal_keep=1, snapshot_interval_s=1)
+    with Store.open(tmp_path, storage) as store:
+        store.append([_entry("k", None, seq) for seq in range(1, 6)])
+        store.put_snapshot("strategy:XRPUSD", b"{}", 4, 1)
+    store = Store.open(tmp_path, storage)
+    runtime = _runtime(store, storage)
+    try:
+        with caplog.at_level(logging.WARNING):
+            runtime.advance(15 * _NS)
+        assert store.first_seq() == 5 and store.last_seq() > 15
+        held = [r.getMessage() for r in caplog.records if "journal trim held" in r.getMessage()]
+        assert len(held) == 1 and "strategy:XRPUSD" in held[0]
+        assert runtime.entry(STORAGE_ID).actor.describe()["trim_pinned_by"] == "strategy:XRPUSD"
+    finally:
+        runtime.shutdown()
+        store.close()
+    with Store.open(tmp_path, storage) as store:
+        store.forget_snapshot("strategy:XRPUSD")
+    store = Store.open(tmp_path, storage)
+    runtime = _runtime(store, storage)
+    try:
+        runtime.advance(3 * _NS)
+        assert store.first_seq() >= store.last_seq() - 2
+    finally:
+        runtime.shutdown()
+        store.close()
+
+
+def test_a_long_journal_is_trimmed_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade onto a journal that was never trimmed: no one huge transaction."""
+    monkeypatch.setattr(writer_module, "TRIM_CHUNK", 40)
+    storage = replace(StorageSettings(), journal_keep=1, snapshot_interval_s=1)
+    with Store.open(tmp_path, storage) as store:
+        store.append([_entry("k", None, seq) for seq in range(1, 201)])
+    store = Store.open(tmp_path, storage)
+    runtime = _runtime(store, storage)
+    try:
+        firsts = []
+        for _ in range(3):
+            runtime.advance(_NS)
+            firsts.append(store.first_seq())
+        assert firsts == [41, 81, 121]
+    finally:
+        runtime.shutdown()
+        store.close()

@@ -10,11 +10,13 @@ Run ``python -m tests.bench.backtest [--json FILE] [--quick]`` (the peers come w
   (3 x candles, warm-up included) per second of wall time; ratio
   ``ours_candles_per_s_over_goal`` against issue 9's goal (13 months in 3 s; >= 1 meets it).
   Not with ``--quick``: ``ours_no_kill``, the same with the daily-loss stop and the drawdown
-  kill switch out of reach, so that it trades the whole period as the peers do;
+  kill switch out of reach, so that it trades the whole period as the peers do, and
+  ``ours_same_rules``, that without hedges too: the peers' rules exactly;
 * backtesting.py (one ``Backtest`` per symbol) and NautilusTrader (one ``BacktestEngine``,
   15-minute bars, one ``Strategy`` per symbol): the same entry and exit rules without
   hedges (``_backtest_peers.py``); ratio ``<peer>_over_ours`` = peer seconds / our seconds
-  (goal: > 1), and each one's trade count beside ours.
+  (goal: > 1), ``<peer>_over_ours_no_kill`` and ``<peer>_over_ours_same_rules`` likewise,
+  and each one's trade count beside ours.
 
 Every engine is timed once from candles in memory to its result: reading the files and
 building the peer's own input (DataFrame, ``Bar`` objects) is excluded; indicator computation
@@ -122,6 +124,12 @@ def without_kill_switch(settings: Settings) -> Settings:
     return replace(settings, risk=risk)
 
 
+def same_rules(settings: Settings) -> Settings:
+    """The peers' rules: no daily-loss stop, no kill switch, no hedges."""
+    settings = without_kill_switch(settings)
+    return replace(settings, hedge=replace(settings.hedge, enabled=False))
+
+
 def main() -> None:
     """Run ours and each importable peer, then print / write the report."""
     os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar (tqdm), off
@@ -140,6 +148,7 @@ def main() -> None:
     runs = [("ours", settings)]
     if not args.quick:  # the second run of ours would take the smoke run past 20 s
         runs.append(("ours_no_kill", without_kill_switch(settings)))
+        runs.append(("ours_same_rules", same_rules(settings)))
     for name, config in runs:
         seconds, ours = bench_ours(candles, products, config)
         ours_s[name] = seconds
@@ -161,8 +170,9 @@ def main() -> None:
         metrics[f"{peer}.seconds"] = seconds
         metrics[f"{peer}.trades"] = float(trades)
         ratios[f"{peer}_over_ours"] = seconds / ours_s["ours"]
-        if "ours_no_kill" in ours_s:
-            ratios[f"{peer}_over_ours_no_kill"] = seconds / ours_s["ours_no_kill"]
+        for run in ("ours_no_kill", "ours_same_rules"):
+            if run in ours_s:
+                ratios[f"{peer}_over_{run}"] = seconds / ours_s[run]
     write_report("backtest", metrics, ratios, args.json)
 
 

@@ -170,6 +170,23 @@ def test_restore_is_refused_while_another_process_holds_the_state(tmp_path: Path
     assert _snapshot("restore", str(tmp_path / "state.jsonl"), state=state).returncode == 0
 
 
+def test_forget_removes_one_snapshot_and_refuses_an_unknown_id_or_a_running_bot(
+    tmp_path: Path,
+) -> None:
+    _populate(tmp_path)
+    line = _one_error_line(_snapshot("forget", "strategy:XRP", state=tmp_path), "forget")
+    assert "no snapshot 'strategy:XRP'" in line
+    with held_by_child(tmp_path) as child:
+        line = _one_error_line(_snapshot("forget", "position:p42", state=tmp_path), "forget")
+        assert f"is in use by process {child.pid}" in line
+    result = _snapshot("forget", "position:p42", state=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "forgot the snapshot of position:p42" in result.stdout
+    journal, snapshots, trades = _contents(tmp_path)
+    assert [s.actor_id for s in snapshots] == ["indicators:BTCUSD", "risk"]  # type: ignore[attr-defined]
+    assert len(journal) == 20 and len(trades) == 1  # type: ignore[arg-type]
+
+
 def test_restore_of_a_bad_file_is_one_line_and_leaves_the_data(tmp_path: Path) -> None:
     _populate(tmp_path / "state")
     before = _contents(tmp_path / "state")

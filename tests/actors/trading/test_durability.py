@@ -236,6 +236,22 @@ def test_an_actor_that_crashes_on_an_entry_replays_it_after_trims(
     assert disturbed == reference
 
 
+def test_a_position_is_on_disk_before_its_entry_is_placed(tmp_path: Path) -> None:
+    """After a kill -9 the snapshot is what keeps the position's entries in the journal
+    until it restores (actors/_journal_trim.py): it must exist before any entry of it."""
+    w, store = _world(tmp_path)
+    try:
+        w.candle(long_candle(START_NS))
+        journal = [decode_entry(data).event for _, data in store.read_journal()]
+        (entry,) = [e for e in journal if isinstance(e, PlaceOrder)]
+        assert w.of(OrderFilled) == []
+        snap = store.get_snapshot(position_actor_id(entry.position_id))
+        assert snap is not None, "the position's state was not on disk when its entry went out"
+    finally:
+        w.close()
+        store.close()
+
+
 class _LosesCommitsOf(StorageWriter):
     """A writer whose process "dies" for one actor: from ``lose`` on, that actor's commits
     never reach the disk (as when the process is killed while they wait in the queue)."""
