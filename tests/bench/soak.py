@@ -13,7 +13,9 @@ actor logs). Read from the bot's JSON log: every health report (logger ``health`
 RUNNING (the history is loaded, the indicator kernels are loaded or compiled). Metrics:
 
 - ``rss_warm_mb``, ``rss_end_mb``, ``rss_max_mb``, ``rss_growth_pct`` (end over warm-up; a
-  shrink counts as 0), ``rss_start_mb`` (the first sample, ~1 s after the process started);
+  shrink counts as 0), ``rss_start_mb`` (the first sample, ~1 s after the process started),
+  ``rss_half_mb`` and ``rss_growth_second_half_pct`` (end over the middle sample: whether
+  the growth levels off as the bounded tables fill, or goes on);
 - ``restarts`` (sum of ``bot_actor_restarts_total`` at the end) and ``restarts_max_seen``;
 - ``inbox_high_water`` (largest ``bot_actor_inbox_size`` of any actor in any sample; the
   actor is printed), ``orders_accepted``, ``orders_rejected``, ``fills``;
@@ -320,6 +322,7 @@ def main() -> None:
     warm = samples.rss_warm if samples.rss_warm is not None else samples.rss[0]
     end = samples.rss[-1]
     growth = max(0.0, (end - warm) / warm * 100.0)
+    half = samples.rss[len(samples.rss) // 2]
     ok = not watch.not_ok and not samples.not_ok and watch.reports > 0
     metrics = {
         "rss_start_mb": samples.rss[0],
@@ -327,6 +330,8 @@ def main() -> None:
         "rss_end_mb": end,
         "rss_max_mb": max(samples.rss),
         "rss_growth_pct": growth,
+        "rss_half_mb": half,
+        "rss_growth_second_half_pct": max(0.0, (end - half) / half * 100.0),
         "restarts": samples.restarts,
         "restarts_max_seen": max(samples.restarts_max, watch.restarts_seen),
         "inbox_high_water": samples.inbox_max,
