@@ -264,8 +264,9 @@ class StorageWriter(Actor):
             self.context.log.warning(
                 "journal trim held for %d snapshot writes by the snapshot of %s, which has not "
                 "restored since the bot started; if it is gone for good (a symbol removed from "
-                "bot.symbols), the journal grows until its snapshot is removed (docs/storage.md)",
+                "bot.symbols), stop the bot and run `python bot.py snapshot forget %s`",
                 streak,
+                holder,
                 holder,
             )
 
