@@ -58,8 +58,13 @@ class JournalEntry:
 
 def encode_entry(entry: JournalEntry) -> bytes:
     """A header line (type, key, target) then the event's codec bytes."""
-    header = {"t": type(entry.event).__name__, "k": entry.key, "to": entry.target}
-    return orjson.dumps(header) + b"\n" + encode(entry.event)
+    header = encode_header(type(entry.event).__name__, entry.key, entry.target)
+    return header + b"\n" + encode(entry.event)
+
+
+def encode_header(kind: str, key: str | None, target: str | None) -> bytes:
+    """An entry's header line, without its newline: ``{"t": ..., "k": ..., "to": ...}``."""
+    return orjson.dumps({"t": kind, "k": key, "to": target})
 
 
 def entry_header(data: bytes) -> tuple[str, str | None, str | None]:

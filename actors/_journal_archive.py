@@ -31,6 +31,7 @@ from pathlib import Path
 
 import orjson
 
+from actors._durable import encode_header, entry_header
 from storage import Store, fsync_dir
 
 __all__ = ["ARCHIVE_DIR", "JournalArchive", "archive_line", "read_archive", "read_history"]
@@ -54,16 +55,18 @@ def archive_line(seq: int, data: bytes) -> bytes:
 def entry_bytes(line: bytes) -> tuple[int, bytes]:
     """The (seq, entry bytes) of an :func:`archive_line`."""
     row = orjson.loads(line)
-    header = orjson.dumps({"t": row["t"], "k": row["k"], "to": row["to"]})
+    header = encode_header(row["t"], row["k"], row["to"])
     return int(row["seq"]), header + b"\n" + orjson.dumps(row["event"])
 
 
 def same_entry(one: bytes, other: bytes) -> bool:
     """Whether two entries' bytes hold the same header and event (archived bytes are
     re-serialised, so they are compared as JSON, not byte for byte)."""
-    a, b = one.index(b"\n"), other.index(b"\n")
-    same: bool = orjson.loads(one[:a]) == orjson.loads(other[:b])
-    return same and bool(orjson.loads(one[a + 1 :]) == orjson.loads(other[b + 1 :]))
+    if entry_header(one) != entry_header(other):
+        return False
+    return bool(
+        orjson.loads(one[one.index(b"\n") + 1 :]) == orjson.loads(other[other.index(b"\n") + 1 :])
+    )
 
 
 class JournalArchive:
@@ -72,7 +75,6 @@ class JournalArchive:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.last_seq, self._last_entry, self._day = _last_archived(folder)
-        self.lines = 0
 
     def align(self, store: Store) -> None:
         """Move the archive aside when it does not continue ``store``'s journal: it ends
@@ -119,7 +121,6 @@ class JournalArchive:
         if created:
             fsync_dir(self.folder)
         self.last_seq, self._last_entry = fresh[-1]
-        self.lines += len(fresh)
 
 
 def read_archive(folder: Path, after_seq: int = 0) -> Iterator[tuple[int, bytes]]:

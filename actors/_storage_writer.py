@@ -232,7 +232,6 @@ class StorageWriter(Actor):
 
     def on_snapshot_tick(self, _: SnapshotTick) -> None:
         """Write staged market snapshots, then trim the journal."""
-        self._flush()
         self.store.flush()
         self._trim()
 

@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from actors import ChildSpec, DeterministicRuntime, SupervisorSpec, supervisor
 from actors import _storage_writer as writer_module
-from actors._durable import STORAGE_ID, DurableActor, JournalEntry, encode_entry, wanted
+from actors._durable import (
+    STORAGE_ID,
+    DurableActor,
+    JournalEntry,
+    encode_entry,
+    entry_header,
+    wanted,
+)
 from actors._journal_archive import (
     ARCHIVE_DIR,
     JournalArchive,
@@ -92,7 +99,7 @@ def test_the_trim_point_keeps_every_entry_some_actor_could_replay(
     through = pins.trim_through(rows, limit)
 
     def could_replay(seq: int, data: bytes) -> bool:
-        kind, key, target = "PositionFinished", *_header(data)
+        kind, key, target = entry_header(data)
         for actor_id, (_, stored, restored) in actors.items():
             if not restored and stored > 0 and seq > stored:
                 return True  # topics unknown: anything after its snapshot
@@ -107,13 +114,6 @@ def test_the_trim_point_keeps_every_entry_some_actor_could_replay(
     needed = [seq for seq, data in rows if could_replay(seq, data)]
     expected = min([limit, *(s - 1 for s in needed)])
     assert through == (expected if expected >= first else 0)
-
-
-def _header(data: bytes) -> tuple[str | None, str | None]:
-    import orjson
-
-    head = orjson.loads(data[: data.index(b"\n")])
-    return head["k"], head["to"]
 
 
 def test_a_quiet_subscriber_does_not_hold_the_journal() -> None:
@@ -157,7 +157,7 @@ def test_the_archive_gives_back_entries_that_decode_and_skips_what_it_has(tmp_pa
     archive.append(rows[3:])  # a crash before LMDB's delete: the same entries again
     back = list(read_archive(tmp_path))
     assert [seq for seq, _ in back] == list(range(1, 8))
-    assert [_header(d) for _, d in back] == [_header(d) for _, d in rows]
+    assert [entry_header(d) for _, d in back] == [entry_header(d) for _, d in rows]
     assert JournalArchive(tmp_path).last_seq == 7
 
 
