@@ -19,11 +19,13 @@ A candle's close reaches the strategies as it does live, where the venue's first
 next candle closes it: right after the next candle's open step, so entries are priced from
 that open. (The last candle's close is never seen.) Only candles from ``trade_from_ns`` on
 are published; earlier ones only warm the indicators up. The positions get the correlations
-at the same time. Every symbol plays the open step; the other three steps are played while
-the account holds a position (a hedge may need any symbol's price) or the symbol has an
-entry in flight, and skipped otherwise: they would change nothing. Funding is exchanged
-before the first step at or after each multiple of ``funding_interval_s``, at
-``funding_rate_pct``, as the simulator does.
+at the same time. Every symbol plays the open step; the other three steps are played in a
+symbol where the account holds a position, an order rests or a stop waits, or an entry is
+in flight, and skipped otherwise: they would change nothing (a test holds the trades equal
+to playing every step). With hedges on, every symbol plays them as soon as one does: a fill
+can start a hedge in any symbol in the same step. Funding is exchanged before the first step
+at or after each multiple of ``funding_interval_s``, at ``funding_rate_pct``, as the
+simulator does.
 """
 
 from __future__ import annotations
@@ -186,6 +188,7 @@ def run_backtest(
         for s in symbols
     ]  # fmt: skip
     offsets = step_offsets(tf_ns)
+    hedging = settings.hedge.enabled
     total = len(times)
     for i, t in enumerate(times.tolist()):
         runtime.run_until(t + offsets[0])
@@ -194,10 +197,10 @@ def run_backtest(
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
         end = t + tf_ns
-        if live or _held(account) or _timer_before(runtime, end):
+        if live or _held(account) or _working(engine, markets) or _timer_before(runtime, end):
             for k in (1, 2, 3):
                 runtime.run_until(t + offsets[k])
-                movers = _movers(markets, account, live)
+                movers = _movers(markets, engine, live, hedging=hedging)
                 if movers:
                     _move(runtime, movers, i, k)
         runtime.run_until(end)
@@ -216,6 +219,12 @@ def _held(account: Any) -> bool:
     return any(p.size for p in account.positions.values())
 
 
+def _working(engine: MatchingEngine, markets: Sequence[_Market]) -> bool:
+    """Whether an order rests or a stop waits in any symbol (a hedge's, say, whose
+    position has closed: its orders are no entry in flight, and no position is held)."""
+    return any(engine.working(m.symbol) for m in markets)
+
+
 def _timer_before(runtime: DeterministicRuntime, end_ns: int) -> bool:
     """Whether a timer fires before ``end_ns``. Without one, and with no position or
     entry in flight, a candle's later steps would change nothing: they are skipped."""
@@ -223,15 +232,21 @@ def _timer_before(runtime: DeterministicRuntime, end_ns: int) -> bool:
     return due is not None and due < end_ns
 
 
-def _movers(markets: Sequence[_Market], account: Any, live: Mapping[str, str]) -> Sequence[_Market]:
-    """The markets whose later steps can change something: all of them while the account
-    holds a position (a hedge may need any price), else those with an entry in flight."""
-    if _held(account):
-        return markets
-    if not live:
-        return ()
-    busy = set(live.values())
-    return [m for m in markets if m.symbol in busy]
+def _movers(
+    markets: Sequence[_Market], engine: MatchingEngine, live: Mapping[str, str], *, hedging: bool
+) -> Sequence[_Market]:
+    """The markets whose later steps can change something: those where the account holds
+    a position, an order rests or a stop waits, or an entry is in flight. With hedges on,
+    all of them as soon as one is: a hedge may start at any fill and trade any symbol, at
+    that symbol's price of the very step. A symbol skipped here has nothing of ours in it,
+    so its price reaches no one before its next candle's open sets it again."""
+    positions = engine.accounts[USER_ID].positions
+    busy = [
+        m
+        for m in markets
+        if m.symbol in live.values() or positions[m.pid].size or engine.working(m.symbol)
+    ]
+    return markets if hedging and busy else busy
 
 
 def _move(runtime: DeterministicRuntime, markets: Sequence[_Market], i: int, k: int) -> None:
@@ -394,6 +409,7 @@ class _Market:
         "funding_rate_pct",
         "next_funding_ns",
         "path",
+        "path_of",
         "pid",
         "symbol",
         "ticks",
@@ -416,21 +432,25 @@ class _Market:
         self.next_funding_ns = (start_ns // self.funding_ns + 1) * self.funding_ns
         self.funding_rate_pct = funding_rate_pct
         self.path: tuple[int, ...] = ()
+        self.path_of = -1  # the candle whose extremes' order ``path`` holds
 
     def moves(self, now: int, i: int, k: int) -> tuple[PathStep | ApplyFunding, ...]:
         """Step ``k`` of traded candle ``i``'s path at ``now``, after the funding due by
         then (once, however many intervals passed). The caller sends every symbol's moves
         in one message: the engine has the whole market move before any actor reacts.
 
-        The extremes' order is fixed at step 1, by the position held then.
+        The extremes' order is fixed at the first later step played, by the position held
+        then (a skipped step changed no position: see ``_movers``).
         """
-        o, h, low, c = self.ticks[i]
         if k == 0:
-            self.path = (o, low, h, c)
-        elif k == 1:
-            held = self.account.positions[self.pid].size
-            self.path = (o, low, h, c) if low_first(held, o, c) else (o, h, low, c)
-        step = PathStep(self.symbol, self.path[k])
+            step = PathStep(self.symbol, self.ticks[i][0])
+        else:
+            if self.path_of != i:
+                o, h, low, c = self.ticks[i]
+                held = self.account.positions[self.pid].size
+                self.path = (o, low, h, c) if low_first(held, o, c) else (o, h, low, c)
+                self.path_of = i
+            step = PathStep(self.symbol, self.path[k])
         if self.next_funding_ns > now:
             return (step,)
         self.next_funding_ns = now - now % self.funding_ns + self.funding_ns

@@ -319,7 +319,9 @@ class EngineGateway(DurableActor):
 
         A step in a quiet symbol (see :meth:`_quiet`) only moves prices: its top of book
         is published from the step, and the engine gets it when something next reads the
-        engine (:meth:`_catch_up`). A backtest's symbols are quiet on most candles.
+        engine (:meth:`_catch_up`) or the symbol's next step that is not quiet. A step
+        in another symbol reads nothing of a quiet one, so the quiet ones stay behind
+        through it. A backtest's symbols are quiet on most candles.
         """
         symbol, ticks, now = step.symbol, step.ticks, self.context.now_ns()
         if self._quiet(symbol):
@@ -327,7 +329,9 @@ class EngineGateway(DurableActor):
             if self.publish_tops:
                 self._publish_levels(symbol, quote(ticks), now)
             return
-        self._catch_up()
+        behind = self._behind.pop(symbol, None)
+        if behind is not None:  # the engine's other symbols may stay behind: see _quiet
+            self.engine.path_step(symbol, behind[1], behind[0], 1, tape=False)
         self._emit(self.engine.path_step(symbol, now, ticks, 1, tape=False))
         self._publish_top(symbol)
 

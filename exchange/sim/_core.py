@@ -291,12 +291,13 @@ class EngineCore:
         at ``ticks`` with no aggressor, the mark moves there, and the market quotes
         :func:`~exchange.sim._barpath.quote` (one deep level there and one tick above).
 
-        Exactly :meth:`market_tick` with those arguments. Most steps of a backtest find
-        nothing of ours in the symbol's book and no stop waiting, and keep no tape or
-        deltas: those only set the prices and the liquidity, without the matching.
+        Exactly :meth:`market_tick` with those arguments. Most steps of a backtest keep no
+        tape or deltas and find nothing of ours in the symbol's book that the step's price
+        reaches (:meth:`_untouched`): those only set the prices and the liquidity, without
+        the matching.
         """
         bid, bid_size, ask, ask_size = quote(ticks)
-        if tape or self.book_deltas or self.working(symbol):
+        if tape or self.book_deltas or not self._untouched(symbol, ticks, volume):
             return self.market_tick(
                 symbol,
                 now_ns,
@@ -316,6 +317,23 @@ class EngineCore:
             return []
         self.mark[symbol] = ticks
         return [MarkChanged(symbol, ticks, now_ns)]
+
+    def _untouched(self, symbol: str, ticks: int, volume: int) -> bool:
+        """Whether a path step to ``ticks`` fills, queues or triggers nothing in ``symbol``.
+
+        The step trades there and quotes bid ``ticks``, ask ``ticks + 1``: a resting sell
+        at or below ``ticks``, or a resting buy at or above it, fills or moves up its
+        queue; a stop fires at the last and mark prices the step leaves.
+        """
+        orders = self.books[symbol].orders
+        sells, buys = orders[SELL], orders[BUY]
+        if (sells and min(sells) <= ticks) or (buys and max(buys) >= ticks):
+            return False
+        pending = self.pending[symbol]
+        if not pending:
+            return True
+        last = ticks if volume else self.last.get(symbol)
+        return not any(_reached(order, last, ticks) for order in pending.values())
 
     def _market_trade(
         self, symbol: str, ticks: int, size: int, aggressor: str | None, *, tape: bool
@@ -383,15 +401,8 @@ class EngineCore:
     def _reached(self, order: Order) -> bool:
         """Whether the stop's trigger price is reached at its symbol's price now."""
         symbol = order.symbol
-        price = (
-            self.last.get(symbol)
-            if order.stop_trigger_method == "last_traded_price"
-            else self.mark.get(symbol, self.last.get(symbol))
-        )
-        if price is None or order.stop_ticks is None:
-            return False
-        rising = (order.side == BUY) == (order.stop_order_type == "stop_loss_order")
-        return (price >= order.stop_ticks) if rising else (price <= order.stop_ticks)
+        last = self.last.get(symbol)
+        return _reached(order, last, self.mark.get(symbol, last))
 
     def _trigger(self, order: Order) -> None:
         """A stop fired: it becomes a market (or limit) order and executes now."""
@@ -493,3 +504,12 @@ class EngineCore:
 def money(value: Decimal) -> str:
     """A money amount as a wire string, to 8 decimals."""
     return f"{value.quantize(Decimal('0.00000001')):f}"
+
+
+def _reached(order: Order, last: int | None, mark: int | None) -> bool:
+    """Whether the stop's trigger price is reached at these last traded and mark prices."""
+    price = last if order.stop_trigger_method == "last_traded_price" else mark
+    if price is None or order.stop_ticks is None:
+        return False
+    rising = (order.side == BUY) == (order.stop_order_type == "stop_loss_order")
+    return (price >= order.stop_ticks) if rising else (price <= order.stop_ticks)

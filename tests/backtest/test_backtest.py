@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from actors.backtest import BacktestRun, candles_from_generator, run_backtest
+from actors.backtest import _run as backtest_loop
 from actors.backtest._report import metrics, svg_chart, to_json, trade_hash
 from exchange.sim import default_products
 from messages import HedgeClosed, PositionClosed, UnixNanos
@@ -120,3 +122,39 @@ def test_a_candle_off_the_tick_grid_is_refused_by_name() -> None:
     sol.ohlcv[5, 1] += 0.001  # a high between two ticks
     with pytest.raises(ValueError, match="SOLUSD: a candle price is off the"):
         run_backtest(settings, candles, products)
+
+
+@pytest.mark.parametrize(("hedging", "seed"), [(True, 1), (True, 3), (False, 1)])
+def test_skipping_the_steps_nothing_reads_changes_no_trade(
+    hedging: bool, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backtest plays a candle's later steps only where something of ours is; playing
+    every step of every symbol, as the simulator does, must give the very same trades.
+
+    A 1-day correlation window over any correlation makes the generator's market hedge; on
+    these seeds a hedge once started at the fill of an entry, in a symbol that had not
+    moved since the candle's open, and bought at that stale price.
+    """
+    settings = Settings()
+    settings = replace(
+        settings,
+        risk=replace(settings.risk, daily_loss_pct=Decimal(100), max_drawdown_pct=Decimal(100)),
+        hedge=replace(
+            settings.hedge, enabled=hedging, min_correlation=0.0, correlation_window_days=1
+        ),
+    )
+    products = default_products()
+    candles = candles_from_generator(
+        products, settings.bot.symbols, timeframe_ms=900_000, start_ns=START_NS, count=1000,
+        seed=seed,
+    )  # fmt: skip
+    warm = int(candles["BTCUSD"].open_ns[300])
+    skipping = run_backtest(settings, candles, products, trade_from_ns=warm)
+    monkeypatch.setattr(backtest_loop, "_movers", lambda markets, *_, **__: markets)
+    monkeypatch.setattr(backtest_loop, "_timer_before", lambda *_: True)
+    every_step = run_backtest(settings, candles, products, trade_from_ns=warm)
+    hedges = [e for e in every_step.events if isinstance(e, HedgeClosed)]
+    assert bool(hedges) is hedging
+    assert skipping.events == every_step.events
+    assert skipping.end_balance == every_step.end_balance
+    assert skipping.equity == every_step.equity
