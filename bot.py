@@ -405,11 +405,21 @@ def run_tree(
     return EXIT_OK
 
 
+def keep_large_blocks_mapped(settings: Settings) -> None:
+    """Fix glibc's mmap threshold, before any thread starts, unless ``health.memory_trim_s``
+    is 0 (which leaves glibc alone): see ``actors.ops._memory``."""
+    if settings.health.memory_trim_s > 0:
+        from actors.ops import fix_mmap_threshold
+
+        log.debug("glibc mmap threshold fixed: %s", fix_mmap_threshold())
+
+
 def command_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot until a signal, --duration or a fatal failure."""
     state_dir = Path(settings.storage.state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(settings, state_dir)
+    keep_large_blocks_mapped(settings)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:

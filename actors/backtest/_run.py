@@ -220,14 +220,16 @@ def _held(account: Any) -> bool:
 
 
 def _working(engine: MatchingEngine, markets: Sequence[_Market]) -> bool:
-    """Whether an order rests or a stop waits in any symbol (a hedge's, say, whose
-    position has closed: its orders are no entry in flight, and no position is held)."""
+    """Whether an order rests or a stop waits in any symbol: what the engine holds,
+    whatever the bookkeeping of entries in flight says (today the two agree: entries stay
+    in flight until finished, hedges trade immediate-or-cancel)."""
     return any(engine.working(m.symbol) for m in markets)
 
 
 def _timer_before(runtime: DeterministicRuntime, end_ns: int) -> bool:
-    """Whether a timer fires before ``end_ns``. Without one, and with no position or
-    entry in flight, a candle's later steps would change nothing: they are skipped."""
+    """Whether a timer fires before ``end_ns``. Without one, and with no position, order,
+    stop or entry in flight, a candle's later steps would change nothing: they are
+    skipped."""
     due = runtime.next_timer_ns()
     return due is not None and due < end_ns
 
@@ -236,7 +238,8 @@ def _movers(
     markets: Sequence[_Market], engine: MatchingEngine, live: Mapping[str, str], *, hedging: bool
 ) -> Sequence[_Market]:
     """The markets whose later steps can change something: those where the account holds
-    a position, an order rests or a stop waits, or an entry is in flight. With hedges on,
+    a position, an order rests or a stop waits, or an entry is in flight (it may be
+    waiting to place its order again, priced from the top of book). With hedges on,
     all of them as soon as one is: a hedge may start at any fill and trade any symbol, at
     that symbol's price of the very step. A symbol skipped here has nothing of ours in it,
     so its price reaches no one before its next candle's open sets it again."""
@@ -440,7 +443,8 @@ class _Market:
         in one message: the engine has the whole market move before any actor reacts.
 
         The extremes' order is fixed at the first later step played, by the position held
-        then (a skipped step changed no position: see ``_movers``).
+        then: the same as at step 1, since nothing can start in a symbol while its steps
+        are skipped (see ``_movers``).
         """
         if k == 0:
             step = PathStep(self.symbol, self.ticks[i][0])

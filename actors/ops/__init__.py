@@ -9,7 +9,7 @@ docs/operations.md.
 from actors.ops._board import OpsBoard, Snapshot
 from actors.ops._exposition import CONTENT_TYPE, Family, Sample, render
 from actors.ops._http import HealthHttpServer, HttpActor, healthz, metrics_text
-from actors.ops._memory import MemoryTrimmer, TrimDue, find_malloc_trim
+from actors.ops._memory import MemoryTrimmer, TrimDue, find_malloc_trim, fix_mmap_threshold
 from actors.ops._metrics import EVENTS, Metrics
 from actors.ops._metrics_actor import MetricsActor, RefreshDue
 from actors.ops._specs import REFRESH_S, STALE_AFTER_S, ops_specs
@@ -35,6 +35,7 @@ __all__ = [
     "TrimDue",
     "WatchdogDue",
     "find_malloc_trim",
+    "fix_mmap_threshold",
     "healthz",
     "metrics_text",
     "ops_specs",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -9,7 +13,7 @@ import pytest
 
 from actors import ChildSpec, SupervisorSpec, ThreadedRuntime, supervisor
 from actors.console import ThreadedView
-from actors.ops import MemoryTrimmer, find_malloc_trim, ops_specs
+from actors.ops import MemoryTrimmer, find_malloc_trim, fix_mmap_threshold, ops_specs
 from messages.settings import HealthSettings, Settings
 
 _MS = 1_000_000
@@ -41,6 +45,61 @@ def test_malloc_trim_gives_freed_heap_memory_back() -> None:
     after = _anon_mb()
     assert before - after > 32, (before, freed, after)
     assert len(pin) == 4096
+
+
+_MAPPED_AFTER_A_BIG_FREE = """
+import ctypes, sys
+from actors.ops import fix_mmap_threshold
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "fix":
+    assert fix_mmap_threshold()
+big = bytearray(4 * 1024 * 1024)  # mapped; freeing it raises glibc's own threshold to 4 MiB
+del big
+before = libc.mallinfo2().hblks
+block = bytearray(512 * 1024)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def _mapped_blocks(mode: str) -> int:
+    """How many mappings a 512 KiB block got after a 4 MiB block was freed, in a fresh
+    process (the threshold is process-wide)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _MAPPED_AFTER_A_BIG_FREE, mode],
+        capture_output=True, text=True, timeout=60, env=env, check=True,
+    )  # fmt: skip
+    return int(done.stdout)
+
+
+def test_a_fixed_mmap_threshold_keeps_large_blocks_out_of_the_arenas() -> None:
+    """glibc, left alone, serves a 512 KiB block from its heap once a 4 MiB block was
+    freed (the threshold followed it up); fixed at 128 KiB, the block gets its own mapping,
+    which goes back to the system when freed."""
+    if find_malloc_trim() is None or not hasattr(ctypes.CDLL(None), "mallinfo2"):
+        pytest.skip("not glibc 2.33 or later")
+    assert _mapped_blocks("leave") == 0
+    assert _mapped_blocks("fix") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("MALLOC_MMAP_THRESHOLD_", "65536"), ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536")],
+)
+def test_an_operators_mmap_threshold_is_left_as_set(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert fix_mmap_threshold() is False
 
 
 def test_the_actor_trims_on_its_timer_and_reports_it() -> None:

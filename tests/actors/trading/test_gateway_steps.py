@@ -183,6 +183,17 @@ def test_a_quiet_step_reaches_the_engine_before_an_order_reads_it() -> None:
     assert state[0]["BTCUSD"][:2] == (ticks, ticks)
 
 
+def test_a_symbols_deferred_step_reaches_the_engine_before_its_next_busy_step() -> None:
+    """A quiet step stays behind through another symbol's busy step, but not through its own
+    symbol's: a mark heard from then on must not repeat a price the market already had."""
+    script = [("steps", [("BTCUSD", 3)]), ("listen", MarkPrice, "BTCUSD"),
+              ("steps", [("ETHUSD", 1), ("BTCUSD", 3)]), ("steps", [("BTCUSD", 4)])]  # fmt: skip
+    heard, state = _play("path", script)
+    assert (heard, state) == _play("market", script)
+    marks = [h.price for h in heard if isinstance(h, MarkPrice)]
+    assert marks == [PRODUCTS["BTCUSD"].price_of(BASE["BTCUSD"] + 4)]
+
+
 def test_a_stopped_gateway_hands_its_deferred_steps_to_the_engine() -> None:
     """The engine outlives a gateway restarted with its siblings: what the stopped gateway
     had deferred is in the engine before the next incarnation reads it."""
