@@ -291,7 +291,8 @@ class HealthSettings:
     unresponsive_after_ms: int = _key(5000, "ms", ge=100, le=600000,
         doc="An actor that has not answered a health ping for this long is unresponsive")
     memory_trim_s: int = _key(10, "s", ge=0, le=3600,
-        doc="How often memory the bot has freed goes back to the OS (glibc malloc_trim); 0: never")
+        doc="How often memory the bot has freed goes back to the OS (glibc malloc_trim; above 0 "
+        "glibc's mmap threshold is also fixed at 128 KiB); 0: never, and glibc is left alone")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
