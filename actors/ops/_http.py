@@ -1,12 +1,9 @@
 """/healthz and /metrics over HTTP, served from the latest snapshot on the ops board.
 
-:class:`HealthHttpServer` is a stdlib ``http.server`` on its own thread, plus a fixed pool of
-``max_connections`` threads that serve the connections (one each at a time; more get an
-immediate 503 and are closed). The pool is started once: a thread per connection, under a
-scrape every second, started and ended a thread a second, which churns glibc's per-thread
-arenas (native memory that grows over hours). Each connection reads with a per-read
-timeout, so a slow or silent client is dropped, and answers one request (HTTP/1.0, no
-keep-alive). Handlers only read the immutable snapshot the metrics
+:class:`HealthHttpServer` is a stdlib ``http.server`` on its own thread, plus one thread per
+connection (at most ``max_connections``; more get an immediate 503 and are closed). Each
+connection reads with a per-read timeout, so a slow or silent client is dropped, and answers
+one request (HTTP/1.0, no keep-alive). Handlers only read the immutable snapshot the metrics
 actor put on the :class:`~actors.ops._board.OpsBoard`: nothing here blocks on, or calls, an
 actor. :class:`HttpActor` only starts and stops the server with its incarnation.
 """
@@ -14,10 +11,9 @@ actor. :class:`HttpActor` only starts and stops the server with its incarnation.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,7 +69,7 @@ def metrics_text(snapshot: Snapshot | None, now_mono_ns: int) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """One connection, one request. Runs on one of the server's pool threads."""
+    """One connection, one request. Runs in the connection's own thread."""
 
     server: HealthHttpServer
     protocol_version = "HTTP/1.0"
@@ -121,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         _log.debug("http %s: " + format, self.client_address[0], *args)
 
 
-class HealthHttpServer(HTTPServer):
+class HealthHttpServer(ThreadingHTTPServer):
     """The HTTP server; binds in the constructor (raises ``OSError`` when it cannot).
 
     Args:
@@ -129,10 +125,11 @@ class HealthHttpServer(HTTPServer):
         board: Where the snapshots are read.
         stale_after_ns: Real time after which an unrefreshed snapshot makes /healthz 503.
         read_timeout_s: Each read from a client may wait this long; then it is dropped.
-        max_connections: Connections served at once (the pool's threads); more get 503
-            and are closed.
+        max_connections: Connections served at once; more get 503 and are closed.
     """
 
+    daemon_threads = True  # a stuck connection must not keep the process alive
+    block_on_close = False
     request_queue_size = 16
 
     def __init__(
@@ -148,10 +145,7 @@ class HealthHttpServer(HTTPServer):
         self.stale_after_ns = stale_after_ns
         self.read_timeout_s = read_timeout_s
         self._slots = threading.BoundedSemaphore(max_connections)
-        self._pool_size = max_connections
-        self._accepted: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._pool: list[threading.Thread] = []
         super().__init__(address, _Handler)
 
     @property
@@ -161,50 +155,25 @@ class HealthHttpServer(HTTPServer):
         return str(host), int(port)
 
     def start(self) -> None:
-        """Accept on a daemon thread, and serve on the pool's, until :meth:`close` (daemon
-        threads: a stuck connection must not keep the process alive)."""
-        port = self.address[1]
-        self._pool = [
-            threading.Thread(target=self._serve_accepted, name=f"http:{port}:{k}", daemon=True)
-            for k in range(self._pool_size)
-        ]
-        for thread in self._pool:
-            thread.start()
+        """Serve on a daemon thread until :meth:`close`."""
         self._thread = threading.Thread(
             target=self.serve_forever,
             kwargs={"poll_interval": 0.1},
-            name=f"http:{port}",
+            name=f"http:{self.address[1]}",
             daemon=True,
         )
         self._thread.start()
 
     def close(self) -> None:
-        """Stop accepting, close the listening socket; connections in flight finish alone,
-        then the pool's threads end."""
+        """Stop accepting, close the listening socket; connections in flight finish alone."""
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=2.0)
             self._thread = None
-        for _ in self._pool:
-            self._accepted.put(None)
-        self._pool = []
         self.server_close()
 
-    def _serve_accepted(self) -> None:
-        """A pool thread: serve accepted connections one at a time until told to end."""
-        while (accepted := self._accepted.get()) is not None:
-            request, client_address = accepted
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-                self._slots.release()
-
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Hand the connection to the pool if a slot is free; else answer 503 at once and
-        close."""
+        """Serve in a new thread if a slot is free; else answer 503 at once and close."""
         if not self._slots.acquire(blocking=False):
             try:
                 request.settimeout(0.2)
@@ -213,7 +182,17 @@ class HealthHttpServer(HTTPServer):
                 pass
             self.shutdown_request(request)
             return
-        self._accepted.put((request, client_address))
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002 - stdlib signature
         """A connection that broke (reset, timeout) is logged at DEBUG, never printed."""

@@ -15,11 +15,12 @@ On a C library without ``malloc_trim`` (musl, macOS) the actor only says so in i
 ``health.memory_trim_s`` is 0), fixes glibc's mmap threshold at 128 KiB, the value glibc
 starts with. Left alone, glibc raises it to the largest block the process has freed, up to
 32 MiB: after the start-up's history (blocks of 1-2 MiB), every later block below that
-comes from the arenas, which the bot's thread per position and hedge (one started and ended
-every few candles) fragments. Measured over 30 minutes of the bot at speed 5: anonymous
-memory +5.1 MB with the threshold left to glibc, +1.3 MB with it fixed. A block of 128 KiB
-or more then gets its own mapping, returned to the system when freed; the bot makes almost
-none in steady state (strace: none in a minute).
+comes from the arenas instead of its own mapping, and stays there once freed. Measured at
+speed 5 (docs/operations.md, "Soak"): the two-process soak's bot sits ~3.5 MB lower (warm-up
+RSS 79.8 against 83.0 MB) and its native memory grows about as much over 30 minutes (+2.9
+against +3.0 MB); the bot run in-process against a separate simulator grew +1.3 MB from its
+first minute to its thirtieth, against +5.1 MB left alone. The bot makes almost no block of
+128 KiB or more in steady state (strace: none in a minute).
 """
 
 from __future__ import annotations

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import http.client
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import orjson
 import pytest
@@ -186,27 +184,3 @@ def _refused_busy(address: tuple[str, int]) -> bool:
     with socket.create_connection(address, timeout=5.0) as sock:
         sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
         return sock.recv(1024).startswith(b"HTTP/1.0 503")
-
-
-def test_requests_are_served_by_a_pool_started_once() -> None:
-    """A scrape a second must not start and end a thread a second (each new thread churns
-    glibc's arenas): the same pool threads serve every request, and end on close."""
-    server = HealthHttpServer(("127.0.0.1", 0), board=OpsBoard(), stale_after_ns=_S,
-                              max_connections=3)  # fmt: skip
-    started: list[threading.Thread] = []
-    original = threading.Thread.start
-
-    def spy(thread: threading.Thread) -> None:
-        started.append(thread)
-        original(thread)
-
-    with mock.patch.object(threading.Thread, "start", spy):
-        server.start()
-        assert len(started) == 4  # the acceptor and three servers
-        for _ in range(20):
-            assert get(server.address, "/healthz")[0] == 503  # no snapshot yet
-        assert len(started) == 4
-        server.close()
-    for thread in started:
-        thread.join(timeout=5.0)
-        assert not thread.is_alive(), thread.name
