@@ -197,7 +197,7 @@ def run_backtest(
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
         end = t + tf_ns
-        if live or _held(account) or _working(engine, markets) or _timer_before(runtime, end):
+        if _busy(markets, engine, live) or _timer_before(runtime, end):
             for k in (1, 2, 3):
                 runtime.run_until(t + offsets[k])
                 movers = _movers(markets, engine, live, hedging=hedging)
@@ -219,13 +219,6 @@ def _held(account: Any) -> bool:
     return any(p.size for p in account.positions.values())
 
 
-def _working(engine: MatchingEngine, markets: Sequence[_Market]) -> bool:
-    """Whether an order rests or a stop waits in any symbol: what the engine holds,
-    whatever the bookkeeping of entries in flight says (today the two agree: entries stay
-    in flight until finished, hedges trade immediate-or-cancel)."""
-    return any(engine.working(m.symbol) for m in markets)
-
-
 def _timer_before(runtime: DeterministicRuntime, end_ns: int) -> bool:
     """Whether a timer fires before ``end_ns``. Without one, and with no position, order,
     stop or entry in flight, a candle's later steps would change nothing: they are
@@ -243,13 +236,22 @@ def _movers(
     all of them as soon as one is: a hedge may start at any fill and trade any symbol, at
     that symbol's price of the very step. A symbol skipped here has nothing of ours in it,
     so its price reaches no one before its next candle's open sets it again."""
+    busy = _busy(markets, engine, live)
+    return markets if hedging and busy else busy
+
+
+def _busy(
+    markets: Sequence[_Market], engine: MatchingEngine, live: Mapping[str, str]
+) -> list[_Market]:
+    """The markets where the account holds a position, an order rests or a stop waits (what
+    the engine holds), or an entry is in flight (the report's bookkeeping; today the two
+    overlap: entries stay in flight until finished, hedges trade immediate-or-cancel)."""
     positions = engine.accounts[USER_ID].positions
-    busy = [
+    return [
         m
         for m in markets
         if m.symbol in live.values() or positions[m.pid].size or engine.working(m.symbol)
     ]
-    return markets if hedging and busy else busy
 
 
 def _move(runtime: DeterministicRuntime, markets: Sequence[_Market], i: int, k: int) -> None:
