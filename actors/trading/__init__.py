@@ -42,7 +42,7 @@ from actors.trading._internal import (
 from actors.trading._ledger import PositionLedger
 from actors.trading._rest_gateway import RestGateway, StreamTranslator
 from actors.trading._risk import DAY_NS, RiskManager
-from actors.trading._signals import SignalRules
+from actors.trading._signals import SignalRules, rule_inputs
 from actors.trading._tree import rest_gateway_spec, trading_tree
 
 __all__ = [
@@ -86,6 +86,7 @@ __all__ = [
     "position_id_for",
     "product_of",
     "rest_gateway_spec",
+    "rule_inputs",
     "strategy_id",
     "trading_tree",
 ]

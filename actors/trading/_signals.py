@@ -23,13 +23,16 @@ Rules (settings in ``[strategy]`` and ``[risk]``):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
+
+import numpy as np
 
 from actors.trading._ids import to_decimal
 from messages import Direction, IndicatorsUpdated, Product, Signal, UnixNanos
 from messages.settings import RiskSettings, StrategySettings
 
-__all__ = ["SignalRules"]
+__all__ = ["SignalRules", "rule_inputs"]
 
 _TREND_FIELDS = ("ema_fast", "ema_mid", "ema_slow", "rsi", "atr")
 _LONG_PIVOTS = ("pivot_r1", "pivot_r2")
@@ -211,3 +214,28 @@ class SignalRules:
             stop_price=stop,
             take_profit_price=target,
         )
+
+
+def rule_inputs(strategy: StrategySettings, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per candle, what :class:`SignalRules` reads of a candle to update its state: ema_fast
+    above ema_mid, ema_fast below it, the long regime, the short regime (booleans, one row
+    a candle; ``columns`` holds ``close`` and each indicator field, as floats).
+
+    The batch form of :meth:`SignalRules._exit` and :meth:`SignalRules._regime`, for the
+    backtest: a candle whose row and validity equal the previous candle's leaves the rules'
+    state as it was and fires nothing (no edge, no cross), so it need not be delivered.
+    ``tests/trading/test_signals.py`` holds it equal to the per-candle rules.
+    """
+    s, close = strategy, columns["close"]
+    fast, mid, slow = columns["ema_fast"], columns["ema_mid"], columns["ema_slow"]
+    trend, rsi = columns["ema_trend"], columns["rsi"]
+    with np.errstate(invalid="ignore"):  # NaN before warm-up compares False, as in Python
+        level = np.where(close <= columns["pivot_r1"], columns["pivot_r1"], columns["pivot_r2"])
+        room = np.where(close <= level, level - close, np.inf) > close * s.pivot_buffer_pct / 100.0
+        long = (fast > mid) & (mid > slow) & (s.rsi_long_min <= rsi) & (rsi < s.rsi_long_max)
+        long &= room & ((close > trend) if s.trend_filter else True)
+        level = np.where(close >= columns["pivot_s1"], columns["pivot_s1"], columns["pivot_s2"])
+        room = np.where(close >= level, close - level, np.inf) > close * s.pivot_buffer_pct / 100.0
+        short = (fast < mid) & (mid < slow) & (s.rsi_short_min < rsi) & (rsi <= s.rsi_short_max)
+        short &= room & ((close < trend) if s.trend_filter else True)
+        return np.column_stack((fast > mid, fast < mid, long, short))

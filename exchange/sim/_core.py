@@ -318,6 +318,16 @@ class EngineCore:
         self.mark[symbol] = ticks
         return [MarkChanged(symbol, ticks, now_ns)]
 
+    def reaches_nothing(self, symbol: str, low_ticks: int, high_ticks: int) -> bool:
+        """Whether path steps anywhere in ``[low_ticks, high_ticks]`` would fill, queue or
+        trigger nothing in ``symbol``, as things rest now.
+
+        Checking the two ends is enough: a resting sell is reached at or above its price, a
+        buy at or below it, a stop on one side of its trigger; whatever a price between the
+        ends reaches, one of the ends reaches too.
+        """
+        return self._untouched(symbol, low_ticks, 1) and self._untouched(symbol, high_ticks, 1)
+
     def _untouched(self, symbol: str, ticks: int, volume: int) -> bool:
         """Whether a path step to ``ticks`` fills, queues or triggers nothing in ``symbol``.
 

@@ -125,11 +125,13 @@ def test_a_candle_off_the_tick_grid_is_refused_by_name() -> None:
 
 
 @pytest.mark.parametrize(("hedging", "seed"), [(True, 1), (True, 3), (False, 1)])
-def test_skipping_the_steps_nothing_reads_changes_no_trade(
+def test_skipping_the_steps_and_candles_nothing_reads_changes_no_trade(
     hedging: bool, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The backtest plays a candle's later steps only where something of ours is; playing
-    every step of every symbol, as the simulator does, must give the very same trades.
+    """The backtest plays a candle's later steps only where something of ours hears them,
+    and tells a strategy only the candles that change what its rules read; playing every
+    step of every symbol and delivering every candle, as the live tree sees them, must give
+    the very same trades.
 
     A 1-day correlation window over any correlation makes the generator's market hedge; on
     these seeds a hedge once started at the fill of an entry, in a symbol that had not
@@ -152,6 +154,7 @@ def test_skipping_the_steps_nothing_reads_changes_no_trade(
     skipping = run_backtest(settings, candles, products, trade_from_ns=warm)
     monkeypatch.setattr(backtest_loop, "_movers", lambda markets, *_, **__: markets)
     monkeypatch.setattr(backtest_loop, "_timer_before", lambda *_: True)
+    monkeypatch.setattr(backtest_loop, "_heard", lambda _, values, *__: [True] * len(values))
     every_step = run_backtest(settings, candles, products, trade_from_ns=warm)
     hedges = [e for e in every_step.events if isinstance(e, HedgeClosed)]
     assert bool(hedges) is hedging

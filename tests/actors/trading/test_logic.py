@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.trading import (
@@ -18,11 +20,18 @@ from actors.trading import (
     chunk_sizes,
     client_order_id,
     leg_of,
+    rule_inputs,
 )
 from exchange.sim import default_products
 from messages import Direction, EquityUpdated, Side, UnixNanos
 from messages.settings import Settings
-from tests.actors.trading.scenario import START_NS, correlations, long_candle, short_candle
+from tests.actors.trading.scenario import (
+    START_NS,
+    correlations,
+    indicators,
+    long_candle,
+    short_candle,
+)
 
 PRODUCTS = {
     p.symbol: p
@@ -283,3 +292,56 @@ def test_a_hedge_closing_with_a_chunk_in_flight_waits_for_it_and_closes_it() -> 
     runner.ledger.apply(Side.BUY, 5, Decimal("3499"), Decimal(0))
     runner.order_ended(close.client_order_id)
     assert runner.finished()
+
+
+_EMAS = st.sampled_from(
+    [
+        (71_000.0, 70_000.0, 69_000.0),  # long aligned
+        (69_000.0, 70_000.0, 71_000.0),  # short aligned
+        (70_000.0, 70_000.0, 69_000.0),
+        (71_000.0, 70_000.0, 70_000.0),
+        (70_000.0, 70_000.0, 70_000.0),
+        (71_000.0, 69_000.0, 70_000.0),
+        (math.nan, 70_000.0, 69_000.0),
+    ]
+)
+"""ema_fast, ema_mid, ema_slow: both alignments, ties, a crossing, NaN."""
+_TRENDS = st.sampled_from([65_000.0, 70_000.0, 75_000.0, math.nan])
+_PIVOTS = st.sampled_from([69_650.0, 70_000.0, 70_350.0, math.nan])
+"""Around a close of 70,000: ties, the pivot buffer's edge (0.5 % = 350), NaN."""
+_RSI = st.sampled_from([30.0, 35.0, 40.0, 60.0, 65.0, 70.0, math.nan])
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.tuples(_EMAS, _TRENDS, _PIVOTS, _PIVOTS, _PIVOTS, _PIVOTS, _RSI),
+        min_size=1,
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_rule_inputs_are_what_the_rules_read_of_each_candle(
+    rows: list[tuple[tuple[float, float, float], float, float, float, float, float, float]],
+    trend_filter: bool,
+) -> None:
+    """The backtest skips a candle whose rule inputs equal the previous one's: the batch
+    inputs must be exactly what the per-candle rules compare, ties and NaN included."""
+    strategy = replace(SETTINGS.strategy, trend_filter=trend_filter)
+    rules = SignalRules("BTCUSD", strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    names = ("fast", "mid", "slow", "trend", "r1", "r2", "s1", "s2", "rsi")
+    candles = [
+        indicators("BTCUSD", "70000", t=0, **dict(zip(names, (*emas, *rest), strict=True)))
+        for emas, *rest in rows
+    ]
+    columns = {
+        name: np.array([getattr(c, name) for c in candles])
+        for name in ("ema_fast", "ema_mid", "ema_slow", "ema_trend", "rsi", "pivot_r1",
+                     "pivot_r2", "pivot_s1", "pivot_s2")
+    }  # fmt: skip
+    columns["close"] = np.full(len(candles), 70_000.0)
+    batch = rule_inputs(strategy, columns)
+    for c, row in zip(candles, batch.tolist(), strict=True):
+        one = [c.ema_fast > c.ema_mid, c.ema_fast < c.ema_mid]
+        one += [rules._regime(c, long=True), rules._regime(c, long=False)]
+        assert row == one
