@@ -25,10 +25,11 @@ at the same time. Funding is exchanged before the first step at or after each mu
 What nothing can hear is skipped (a test holds the trades equal to playing every step of
 every symbol and delivering every candle):
 
-- Every symbol plays the open step; the other three are played in a symbol where the
-  account holds a position, an order rests or a stop waits, or an entry is in flight. With
-  hedges on, every symbol plays them as soon as one does: a fill can start a hedge in any
-  symbol in the same step.
+- The open step is played in a symbol where the account holds a position, an order rests
+  or a stop waits, or an entry is in flight (a busy one), and in one whose strategy hears a
+  candle as it opens (an entry is priced from this open); the other three in a busy one.
+  With hedges on, every symbol plays every step as soon as one is busy (a fill can start a
+  hedge in any symbol in the same step), and every open.
 - When no timer fires and, in every such symbol, no order or stop of ours lies within the
   candle's range, no funding falls due and nobody listens to the top of book, the extremes
   are skipped; so is the close, if that also holds until the next candle's open (the equity
@@ -41,7 +42,7 @@ every symbol and delivering every candle):
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -204,32 +205,22 @@ def run_backtest(
     total = len(times)
     opens = times.tolist()
     for i, t in enumerate(opens):
-        runtime.run_until(t + offsets[0])
-        _move(runtime, markets, i, 0)
+        end = t + tf_ns
         j = i + lead - 1  # the published candle that closed as this one opened
+        runtime.run_until(t + offsets[0])
+        every = hedging or _timer_before(runtime, end)
+        openers = _openers(markets, engine, live, publisher.hearing(j), every=every)
+        if openers:
+            _move(runtime, openers, i, 0)
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
-        end = t + tf_ns
-        busy = _busy(markets, engine, live)
-        timer = _timer_before(runtime, end)
-        closed: Sequence[_Market] = ()  # markets whose close step was not played
-        if busy or timer:
-            next_open = opens[i + 1] + offsets[0] if i + 1 < total else end
-            steps = (
-                (1, 2, 3)
-                if timer
-                else _later_steps(
-                    runtime, engine, busy, i, middle_ns=t + offsets[2], next_open_ns=next_open
-                )
-            )
-            closed = () if steps else busy
-            for k in steps:
-                runtime.run_until(t + offsets[k])
-                movers = _movers(markets, engine, live, hedging=hedging)
-                if movers:
-                    _move(runtime, movers, i, k)
+        next_open = opens[i + 1] + offsets[0] if i + 1 < total else end
+        closed = _play_later_steps(
+            runtime, engine, markets, live, i, step_ns=[t + o for o in offsets], end_ns=end,
+            next_open_ns=next_open, hedging=hedging,
+        )  # fmt: skip
         runtime.run_until(end)
-        _record_equity(result, engine, account, t + tf_ns, closes=[(m, i) for m in closed])
+        _record_equity(result, engine, account, end, closes=[(m, i) for m in closed])
         if progress is not None:
             progress(i + 1, total)
     runtime.run_until_idle()
@@ -250,6 +241,58 @@ def _timer_before(runtime: DeterministicRuntime, end_ns: int) -> bool:
     skipped."""
     due = runtime.next_timer_ns()
     return due is not None and due < end_ns
+
+
+def _play_later_steps(
+    runtime: DeterministicRuntime,
+    engine: MatchingEngine,
+    markets: Sequence[_Market],
+    live: Mapping[str, str],
+    i: int,
+    *,
+    step_ns: Sequence[int],
+    end_ns: int,
+    next_open_ns: int,
+    hedging: bool,
+) -> Sequence[_Market]:
+    """Play candle ``i``'s later steps (at ``step_ns[1:]``; the candle ends at ``end_ns``)
+    where they can be heard (see :func:`_later_steps` and :func:`_movers`); return the busy
+    markets whose close step was skipped (the equity curve takes their close from the
+    candle)."""
+    busy = _busy(markets, engine, live)
+    timer = _timer_before(runtime, end_ns)
+    if not (busy or timer):
+        return ()
+    if timer:
+        steps: tuple[int, ...] = (1, 2, 3)
+    else:
+        steps = _later_steps(
+            runtime, engine, busy, i, middle_ns=step_ns[2], next_open_ns=next_open_ns
+        )
+    for k in steps:
+        runtime.run_until(step_ns[k])
+        movers = _movers(markets, engine, live, hedging=hedging)
+        if movers:
+            _move(runtime, movers, i, k)
+    return () if steps else busy
+
+
+def _openers(
+    markets: Sequence[_Market],
+    engine: MatchingEngine,
+    live: Mapping[str, str],
+    hearing: Container[str],
+    *,
+    every: bool,
+) -> Sequence[_Market]:
+    """The markets that play a candle's open step: all of them when ``every`` (hedges on,
+    or a timer due within the candle); else the busy ones (see :func:`_busy`) and those
+    whose strategy hears a candle at this open (``hearing``): an entry it signals is priced
+    from this open. Another symbol's price reaches no one before its next step played."""
+    if every:
+        return markets
+    busy = _busy(markets, engine, live)
+    return [m for m in markets if m in busy or m.symbol in hearing]
 
 
 def _later_steps(
@@ -616,6 +659,12 @@ class _CloseEvents:
             matrix=tuple(tuple(row) for row in matrix),
             window=self.window,
         )
+
+    def hearing(self, i: int) -> tuple[str, ...]:
+        """The symbols whose strategy hears published candle ``i`` (none before the first)."""
+        if i < 0:
+            return ()
+        return tuple(feed[0] for feed in self.feeds if feed[-1][i])
 
     def publish(self, runtime: DeterministicRuntime, i: int, tf_ns: int) -> None:
         """Published candle ``i``'s correlations (retained, for the positions), then each
