@@ -209,7 +209,10 @@ def run_backtest(
         j = i + lead - 1  # the published candle that closed as this one opened
         runtime.run_until(t + offsets[0])
         every = hedging or _timer_before(runtime, end)
-        openers = _openers(markets, engine, live, publisher.hearing(j), every=every)
+        openers = _openers(
+            runtime, engine, markets, live, i, hearing=publisher.hearing(j), every=every,
+            middle_ns=t + offsets[2],
+        )  # fmt: skip
         if openers:
             _move(runtime, openers, i, 0)
         if j >= 0:
@@ -278,20 +281,31 @@ def _play_later_steps(
 
 
 def _openers(
-    markets: Sequence[_Market],
+    runtime: DeterministicRuntime,
     engine: MatchingEngine,
+    markets: Sequence[_Market],
     live: Mapping[str, str],
-    hearing: Container[str],
+    i: int,
     *,
+    hearing: Container[str],
     every: bool,
+    middle_ns: int,
 ) -> Sequence[_Market]:
-    """The markets that play a candle's open step: all of them when ``every`` (hedges on,
-    or a timer due within the candle); else the busy ones (see :func:`_busy`) and those
-    whose strategy hears a candle at this open (``hearing``): an entry it signals is priced
-    from this open. Another symbol's price reaches no one before its next step played."""
+    """The markets that play candle ``i``'s open step.
+
+    All of them when ``every`` (hedges on, or a timer due within the candle). Else none
+    when no strategy hears a candle at this open (``hearing``) and every busy market (see
+    :func:`_busy`) leaves the candle's prices unheard (:meth:`_Market.unheard`, its extremes
+    played by ``middle_ns``): nothing reads a price before the close, if that is played.
+    Else the busy markets and those whose strategy hears a candle (an entry it signals is
+    priced from this open, and its margin counts the others' marks). Another symbol's price
+    reaches no one before its next step played.
+    """
     if every:
         return markets
     busy = _busy(markets, engine, live)
+    if not hearing and all(m.unheard(runtime, engine, i, middle_ns) for m in busy):
+        return ()
     return [m for m in markets if m in busy or m.symbol in hearing]
 
 
@@ -307,13 +321,13 @@ def _later_steps(
     """Candle ``i``'s later steps to play, when no timer fires before its end.
 
     All three when something of ours may hear its extremes (played by ``middle_ns``) in a
-    busy market (see :meth:`_Market.quiet_middle`). Else none when, up to the next
+    busy market (see :meth:`_Market.unheard`). Else none when, up to the next
     candle's open step (``next_open_ns``), no timer fires and no funding falls due either:
     the close would only set prices that the next open sets again before anyone reads them
     (the equity curve takes the close from the candle). Else only the close. A skipped
     step would move prices that a later one moves again before anyone reads them.
     """
-    if not all(m.quiet_middle(runtime, engine, i, middle_ns) for m in busy):
+    if not all(m.unheard(runtime, engine, i, middle_ns) for m in busy):
         return (1, 2, 3)
     if _timer_before(runtime, next_open_ns) or any(m.next_funding_ns <= next_open_ns for m in busy):
         return (3,)
@@ -547,17 +561,14 @@ class _Market:
         self.path: tuple[int, ...] = ()
         self.path_of = -1  # the candle whose extremes' order ``path`` holds
 
-    def quiet_middle(
+    def unheard(
         self, runtime: DeterministicRuntime, engine: MatchingEngine, i: int, until_ns: int
     ) -> bool:
-        """Whether candle ``i``'s steps 1 and 2 (its extremes), played by ``until_ns``,
-        would go unheard here: no order or stop of ours is reached anywhere between the
-        candle's low and high, no funding falls due, and nobody listens to the symbol's top
-        of book (an entry being placed, a position watching for its hedge). The gateway
-        publishes no mark on a move (``mark_each_move=False``).
-
-        The candle's close is within its range, so the close step finds nothing either; it
-        is still played, for the prices the candle ends at.
+        """Whether candle ``i``'s prices, up to its extremes (played by ``until_ns``), go
+        unheard here: no order or stop of ours is reached anywhere between the candle's low
+        and high (its open and close lie between too), no funding falls due, and nobody
+        listens to the symbol's top of book (an entry being placed, a position watching for
+        its hedge). The gateway publishes no mark on a move (``mark_each_move=False``).
         """
         if self.next_funding_ns <= until_ns or runtime.has_subscribers(TopOfBook, self.symbol):
             return False
