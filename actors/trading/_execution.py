@@ -101,15 +101,26 @@ class EntryPlanner:
         self.tops: dict[str, TopOfBook] = {}
         self.intents: dict[str, _Intent] = {}
         self.orders: dict[str, tuple[str, str]] = {}
-        self.ended: list[str] = []
-        """Recently ended position ids (bounded): one is never opened again, since its
-        client order ids would repeat ones the exchange has seen."""
+        self._ended: list[str] = []
+        self._ended_ids: set[str] = set()
+
+    @property
+    def ended(self) -> list[str]:
+        """Recently ended position ids, oldest first (the last ``_ENDED_KEPT``): one is
+        never opened again, since its client order ids would repeat ones the exchange has
+        seen. Kept with a set beside it, so that asking costs the same at any length."""
+        return self._ended
+
+    @ended.setter
+    def ended(self, ids: list[str]) -> None:  # a snapshot being loaded
+        self._ended = list(ids)
+        self._ended_ids = set(self._ended)
 
     # --- inputs ---------------------------------------------------------------------------
 
     def open(self, signal: Signal, size: int, position_id: str) -> list[Action]:
         """An approved entry of ``size`` signed contracts: start its position actor."""
-        if position_id in self.intents or position_id in self.ended or size == 0:
+        if position_id in self.intents or position_id in self._ended_ids or size == 0:
             return []
         side = Side.BUY if size > 0 else Side.SELL
         self.intents[position_id] = _Intent(signal, position_id, side, abs(size))
@@ -302,7 +313,10 @@ class EntryPlanner:
         """The entry is over: drop it and its order routes, remember its id."""
         del self.intents[position_id]
         self.orders = {c: owner for c, owner in self.orders.items() if owner[0] != position_id}
-        self.ended = [*self.ended[-(_ENDED_KEPT - 1) :], position_id]
+        self._ended.append(position_id)
+        self._ended_ids.add(position_id)
+        while len(self._ended) > _ENDED_KEPT:
+            self._ended_ids.discard(self._ended.pop(0))
 
     def _usable(self, top: TopOfBook | None, side: Side) -> Decimal | None:
         if top is None or not top.synced or top.stale:

@@ -16,13 +16,22 @@ from typing import Any
 import orjson
 
 
-def parse_args(description: str) -> argparse.Namespace:
-    """Parse the flags every benchmark takes (``--json FILE`` and ``--quick``)."""
+def parse_args(description: str, *, repeat: int | None = None) -> argparse.Namespace:
+    """Parse the flags every benchmark takes (``--json FILE`` and ``--quick``), and
+    ``--repeat N`` (default ``repeat``) for a benchmark that offers it."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--json", type=Path, help="write {name, metrics, ratios} to this file")
     parser.add_argument(
         "--quick", action="store_true", help="smaller sizes, for a smoke run in the test suite"
     )
+    if repeat is not None:
+        parser.add_argument(
+            "--repeat",
+            type=int,
+            default=repeat,
+            metavar="N",
+            help=f"time each engine N times, in turns, and keep the fastest (default {repeat})",
+        )
     return parser.parse_args()
 
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.trading import (
+    EntryPlanner,
     HedgeTrigger,
     Leg,
     PositionLedger,
@@ -22,6 +23,7 @@ from actors.trading import (
     leg_of,
     rule_inputs,
 )
+from actors.trading._execution import _ENDED_KEPT
 from exchange.sim import default_products
 from messages import Direction, EquityUpdated, Side, UnixNanos
 from messages.settings import Settings
@@ -345,3 +347,21 @@ def test_rule_inputs_are_what_the_rules_read_of_each_candle(
         one = [c.ema_fast > c.ema_mid, c.ema_fast < c.ema_mid]
         one += [rules._regime(c, long=True), rules._regime(c, long=False)]
         assert row == one
+
+
+def test_an_ended_position_id_is_never_opened_again_and_the_memory_of_them_is_bounded() -> None:
+    """Its client order ids would repeat ones the exchange has seen. The last
+    ``_ENDED_KEPT`` ids are remembered, across a snapshot too."""
+    rules = SignalRules("BTCUSD", SETTINGS.strategy, SETTINGS.risk, PRODUCTS["BTCUSD"])
+    signal = rules.on_indicators(long_candle(START_NS), held=0, now_ns=START_NS)
+    assert signal is not None
+    planner = EntryPlanner(SETTINGS.execution, PRODUCTS)
+    for n in range(_ENDED_KEPT + 1):
+        assert planner.open(signal, 1, f"p{n}"), f"p{n} opens"
+        planner.position_finished(f"p{n}")
+    assert planner.ended == [f"p{n}" for n in range(1, _ENDED_KEPT + 1)]
+    assert planner.open(signal, 1, "p0"), "the oldest is forgotten"
+    assert planner.open(signal, 1, f"p{_ENDED_KEPT}") == []
+    restored = EntryPlanner(SETTINGS.execution, PRODUCTS)
+    restored.ended = list(planner.ended)  # as a snapshot loads it
+    assert restored.open(signal, 1, "p5") == [] and restored.open(signal, 1, "p0")

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from exchange.sim import MatchingEngine, OrderRejected, OrderRequest, default_products
 from exchange.sim._barpath import quote
-from exchange.sim._model import BookDelta, Filled, OrderChanged, PositionChanged, WalletChanged
+from exchange.sim._model import (
+    BookDelta,
+    Filled,
+    Order,
+    OrderChanged,
+    Position,
+    PositionChanged,
+    WalletChanged,
+)
 
 BTC = 27
 
@@ -312,3 +320,24 @@ def test_path_step_is_market_tick_with_the_bar_paths_quote(
         )  # fmt: skip
         assert got == want
         assert _engine_state(fast) == _engine_state(general)
+
+
+def test_order_and_position_snapshots_are_equal_detached_copies() -> None:
+    """Events carry snapshots: later changes to the engine's order must not reach them."""
+    order = Order(
+        id=7, user_id=1, product_id=27, symbol="BTCUSD", side="buy", order_type="limit_order",
+        size=5, unfilled=5, limit_ticks=140_000, time_in_force="gtc", post_only=True,
+        reduce_only=False, client_order_id="c-1", state="open", created_ns=1, updated_ns=1,
+        bracket={"stop_loss_price": 139_000}, bracket_children=[8],
+    )  # fmt: skip
+    clone = order.snapshot()
+    assert clone == order and clone is not order
+    order.unfilled, order.state = 2, "closed"
+    order.bracket["take_profit_price"] = 141_000
+    order.bracket_children.append(9)
+    assert (clone.unfilled, clone.state, clone.bracket_children) == (5, "open", [8])
+    assert clone.bracket == {"stop_loss_price": 139_000}
+    position = Position(user_id=1, product_id=27, symbol="BTCUSD", size=3)
+    copied = position.snapshot()
+    position.size = 0
+    assert (copied.size, copied.symbol, copied == position) == (3, "BTCUSD", False)
