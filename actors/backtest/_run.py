@@ -218,12 +218,12 @@ def run_backtest(
         if j >= 0:
             publisher.publish(runtime, j, tf_ns)
         next_open = opens[i + 1] + offsets[0] if i + 1 < total else end
-        closed = _play_later_steps(
+        unclosed = _play_later_steps(
             runtime, engine, markets, live, i, step_ns=[t + o for o in offsets], end_ns=end,
             next_open_ns=next_open, hedging=hedging,
         )  # fmt: skip
         runtime.run_until(end)
-        _record_equity(result, engine, account, end, closes=[(m, i) for m in closed])
+        _record_equity(result, engine, account, end, unclosed=unclosed, i=i)
         if progress is not None:
             progress(i + 1, total)
     runtime.run_until_idle()
@@ -410,16 +410,17 @@ def _record_equity(
     account: Any,
     ts_ns: int,
     *,
-    closes: Sequence[tuple[_Market, int]] = (),
+    unclosed: Sequence[_Market] = (),
+    i: int = 0,
 ) -> None:
     """The wallet's balance plus unrealised PnL (zero without a position) at ``ts_ns``, at
-    the engine's marks, or at the close of candle ``i`` for each (market, ``i``) in
-    ``closes`` (a market whose close step was skipped)."""
+    the engine's marks, or at candle ``i``'s close in the ``unclosed`` markets (whose close
+    step was skipped)."""
     exposed = _held(account)
     unrealized = _ZERO
     if exposed:
         marks = engine.marks()
-        for market, i in closes:
+        for market in unclosed:
             marks[market.pid] = engine.by_symbol[market.symbol].price_of(market.ticks[i][3])
         unrealized = account.unrealized(marks)
     result.candles += 1

@@ -224,7 +224,7 @@ def rule_inputs(strategy: StrategySettings, columns: Mapping[str, np.ndarray]) -
     The batch form of :meth:`SignalRules._exit` and :meth:`SignalRules._regime`, for the
     backtest: a candle whose row and validity equal the previous candle's leaves the rules'
     state as it was and fires nothing (no edge, no cross), so it need not be delivered.
-    ``tests/trading/test_signals.py`` holds it equal to the per-candle rules.
+    ``tests/actors/trading/test_logic.py`` holds it equal to the per-candle rules.
     """
     s, close = strategy, columns["close"]
     fast, mid, slow = columns["ema_fast"], columns["ema_mid"], columns["ema_slow"]

@@ -183,8 +183,7 @@ def main() -> None:
             continue
         for run in ("ours", "ours_no_kill", "ours_same_rules"):
             if run in best:
-                suffix = "" if run == "ours" else run.removeprefix("ours")
-                ratios[f"{peer}_over_ours{suffix}"] = best[peer][0] / best[run][0]
+                ratios[f"{peer}_over_{run}"] = best[peer][0] / best[run][0]
     write_report("backtest", metrics, ratios, args.json)
 
 
